@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import shutil
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -252,11 +253,14 @@ def build_index(
             if progress:
                 progress("chunk", n, len(documents))
 
-        cache = EmbeddingCache(settings.cache_db)
         try:
-            vectors, embedded, reused = _embed(embedder, chunks, cache, use_cache, progress)
-        finally:
-            cache.close()
+            cache = EmbeddingCache(settings.cache_db)
+            try:
+                vectors, embedded, reused = _embed(embedder, chunks, cache, use_cache, progress)
+            finally:
+                cache.close()
+        except sqlite3.Error as exc:  # e.g. "database or disk is full" in ASSISTANT_HOME
+            raise _write_failure(exc, settings.cache_db.parent) from exc
 
         build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
         tmp = builds / f".tmp-{build_id}"
@@ -300,17 +304,25 @@ def build_index(
             _write_json(tmp / "manifest.json", manifest)  # written last: its presence means complete
             os.replace(tmp, final)
             _swap_current(index_dir, final)
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:  # faiss reports write errors as RuntimeError
             shutil.rmtree(tmp, ignore_errors=True)
-            full = exc.errno == errno.ENOSPC
-            raise BuildFailed(
-                ("دیسک پر است؛ " if full else "نوشتن نمایه ناموفق بود؛ ")
-                + "نمایهٔ قبلی همچنان استفاده می‌شود. / "
-                + ("Disk full" if full else "Writing the index failed")
-                + f" ({exc}); the previous index is still in use."
-            ) from exc
+            raise _write_failure(exc, builds) from exc
         _prune(builds, final)
     return report
+
+
+def _write_failure(exc: Exception, where: Path) -> BuildFailed:
+    full = (
+        getattr(exc, "errno", None) == errno.ENOSPC
+        or "disk is full" in str(exc)
+        or shutil.disk_usage(where).free < 1 << 20
+    )
+    persian = "دیسک پر است" if full else "نوشتن نمایه ناموفق بود"
+    english = "Disk full" if full else "Writing the index failed"
+    return BuildFailed(
+        f"{persian}؛ نمایهٔ قبلی همچنان استفاده می‌شود. / "
+        f"{english} ({exc}); the previous index is still in use."
+    )
 
 
 def _previous_doc_ids(index_dir: Path) -> set[str]:

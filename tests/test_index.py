@@ -191,3 +191,34 @@ def test_update_reembeds_only_changed_chunks(home, embedder, tmp_path):
     assert update.reused == len(new_hashes) - update.embedded > 0
     assert update.removed_documents == ["c.txt"]
     assert update.documents == 3
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 160 KiB tmpfs: room for a tiny index, not for a bigger one (needs root, as in CI)."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_disk_full_mid_build_keeps_the_old_index(home, embedder, tmp_path, small_disk):
+    from assistant.index import BuildFailed
+
+    settings = make_settings(tmp_path, home, **{"a.txt": persian_doc(7, 4)})
+    settings = replace(settings, index_dir=small_disk / "index")
+    build_index(settings, embedder=embedder)
+    before = current_build(settings.index_dir)
+    for i in range(60):
+        (settings.corpus_dir / f"big-{i:02d}.txt").write_text(persian_doc(2000 + i, 20), encoding="utf-8")
+    with pytest.raises(BuildFailed, match="Disk full") as error:
+        build_index(settings, embedder=embedder)
+    assert "دیسک پر است" in str(error.value)
+    assert current_build(settings.index_dir) == before
+    assert len(load_index(settings.index_dir, embedder).documents) == 1
+    assert not list((settings.index_dir / "builds").glob(".tmp-*"))
