@@ -132,22 +132,30 @@ class ExtractiveAnswerer:
         short = np.array([0.05 if len(c.text.split()) < 6 else 0.0 for c in cands])
         return sims + 0.1 * np.array(coverage) + prior - short, coverage
 
-    def __call__(self, evidence: Evidence) -> Answer:
-        if not evidence.hits:
-            return self.abstain(evidence)
-        best_dense = max(h.dense for h in evidence.hits)
+    def _ranked(self, evidence: Evidence) -> tuple[list[_Candidate], np.ndarray, np.ndarray, float, float]:
+        """Candidates, their scores, best-first order, and the two abstention features:
+        the best dense cosine among the passages read, and the question-term coverage
+        of the best sentence or of the top passage, whichever is higher."""
         cands = self.candidates(evidence)
         if not cands:
-            return self.abstain(evidence)
+            return cands, np.zeros(0), np.zeros(0, np.int64), 0.0, 0.0
         scores, coverage = self.score(evidence, cands)
         order = np.argsort(-scores, kind="stable")
-        best = int(order[0])
-        passage_cov = max(
-            _coverage(evidence.scores.query_terms, set(terms(normalize(h.chunk.text))))
-            for h in evidence.hits[:1]
+        best_dense = max(h.dense for h in evidence.hits[: self.passages])
+        top_passage = _coverage(
+            evidence.scores.query_terms, set(terms(normalize(evidence.hits[0].chunk.text)))
         )
-        if self.policy.should_abstain(best_dense, max(coverage[best], passage_cov)):
+        return cands, scores, order, best_dense, max(coverage[int(order[0])], top_passage)
+
+    def features(self, evidence: Evidence) -> tuple[float, float]:
+        """(best dense cosine, term coverage): what ``AbstainPolicy`` decides on."""
+        return self._ranked(evidence)[3:]
+
+    def __call__(self, evidence: Evidence) -> Answer:
+        cands, scores, order, best_dense, coverage = self._ranked(evidence)
+        if not cands or self.policy.should_abstain(best_dense, coverage):
             return self.abstain(evidence)
+        best = int(order[0])
 
         chosen = [i for i in order[: self.max_sentences] if scores[i] >= scores[best] - self.margin]
         chosen.sort(key=lambda i: (cands[i].rank, cands[i].doc_id, cands[i].start))  # reading order

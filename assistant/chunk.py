@@ -77,20 +77,40 @@ def _trimmed(text: str, start: int, end: int) -> Iterator[Span]:
         yield Span(start, end)
 
 
-def _word_pieces(text: str, span: Span, budget: int, count: TokenCounter) -> list[Span]:
-    """Cut an over-long sentence at spaces so each piece fits ``budget`` tokens."""
-    cuts = [m.start() for m in re.finditer(r"\s+", text[span.start : span.end])]
-    pieces: list[Span] = []
-    begin = span.start
-    last_ok = None
-    for offset in [*cuts, span.end - span.start]:
-        candidate = span.start + offset
-        if count([normalize(text[begin:candidate])])[0] <= budget or last_ok is None:
-            last_ok = candidate
+def _word_pieces(text: str, span: Span, budget: int, count: TokenCounter) -> list[tuple[Span, int]]:
+    """Cut an over-long sentence at spaces so each piece fits ``budget`` tokens.
+
+    Words are counted once each (the tokenizer splits on whitespace first, so
+    a piece's count is the sum of its words'); a run with no space at all is
+    cut every ``budget - 4`` characters, since a token covers at least one.
+    """
+    words = [
+        (span.start + m.start(), span.start + m.end())
+        for m in re.finditer(r"\S+", text[span.start : span.end])
+    ]
+    sizes = [n - 2 for n in count([normalize(text[a:b]) for a, b in words])]  # minus <s> and </s>
+    pieces: list[tuple[Span, int]] = []
+    begin, end, used = -1, -1, 2
+
+    def flush() -> None:
+        nonlocal begin, used
+        if begin >= 0:
+            pieces.append((Span(begin, end), used))
+        begin, used = -1, 2
+
+    for (a, b), size in zip(words, sizes, strict=True):
+        if size + 2 > budget:
+            flush()
+            step = max(1, budget - 4)
+            cut = [Span(i, min(i + step, b)) for i in range(a, b, step)]
+            pieces.extend(zip(cut, count([normalize(text[s.start : s.end]) for s in cut]), strict=True))
             continue
-        pieces.extend(_trimmed(text, begin, last_ok))
-        begin, last_ok = last_ok, candidate
-    pieces.extend(_trimmed(text, begin, span.end))
+        if begin >= 0 and used + size > budget:
+            flush()
+        if begin < 0:
+            begin = a
+        end, used = b, used + size
+    flush()
     return pieces
 
 
@@ -116,8 +136,7 @@ def chunk_document(
         if size <= max_tokens:
             units.append((span, size))
         else:
-            for piece in _word_pieces(doc.text, span, max_tokens, count):
-                units.append((piece, count([normalize(doc.text[piece.start : piece.end])])[0]))
+            units.extend(_word_pieces(doc.text, span, max_tokens, count))
 
     headings = _headings(doc)
     groups: list[list[tuple[Span, int]]] = []

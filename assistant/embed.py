@@ -20,7 +20,6 @@ import numpy as np
 
 from .config import DEFAULT_MODEL, Settings
 from .e5convert import install_model
-from .normalize import normalize
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,6 @@ class Embedder:
     """Wraps one SentenceTransformer; ``embed_batch`` is the one real method."""
 
     def __init__(self, settings: Settings, say: Callable[[str], None] = log.info):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.name = settings.embed_model
         self.path = resolve_model(self.name, settings, say)
         self.fingerprint = fingerprint_model(self.path)
@@ -108,9 +106,6 @@ class Embedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
-    def embed_query(self, question: str) -> np.ndarray:
-        return self.embed_batch([normalize(question)], kind="query")[0]
-
 
 class EmbeddingCache:
     """SQLite cache of passage vectors keyed by (model fingerprint, text hash).
@@ -149,11 +144,3 @@ class EmbeddingCache:
 
     def close(self) -> None:
         self.db.close()
-
-
-def model_info(embedder: Embedder) -> dict[str, object]:
-    return {
-        "embedding_model": embedder.name,
-        "model_fingerprint": embedder.fingerprint,
-        "model_path": embedder.path,
-    }

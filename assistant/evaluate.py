@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import AssistantError
 from .index import Index
 from .normalize import normalize
 from .pipeline import Assistant
@@ -38,12 +39,18 @@ class QAItem:
 def read_qa(path: Path, limit: int | None = None) -> list[QAItem]:
     items = []
     with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
                 row = json.loads(line)
-                items.append(
-                    QAItem(row["id"], row["question"], tuple(row.get("answers", [])), row.get("context", ""))
-                )
+                answers = tuple(row.get("answers", []))
+                items.append(QAItem(row["id"], row["question"], answers, row.get("context", "")))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise AssistantError(
+                    f"سطر {number} از {path} در قالب پرسش و پاسخ نیست. / "
+                    f"Line {number} of {path} is not a QA record ({exc!r})."
+                ) from exc
     return items[:limit] if limit else items
 
 

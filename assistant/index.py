@@ -38,30 +38,34 @@ from .chunk import chunk_document
 from .config import Settings
 from .dense import DenseIndex
 from .embed import Embedder, EmbeddingCache
+from .errors import AssistantError
 from .load import load_corpus
 from .normalize import NORMALIZER_VERSION, normalize
 from .schema import BuildReport, Chunk, Document, SkippedFile
 from .sparse import SparseIndex
-from .tokens import terms
+from .tokens import TERMS_VERSION, terms
 
 FORMAT_VERSION = 1
 KEEP_BUILDS = 2
 Progress = Callable[[str, int, int], None]
 
 
-class IndexError_(RuntimeError):
-    """Base of the index errors; messages are Persian, then English."""
+class IndexProblem(AssistantError):
+    """Base of the index errors."""
 
 
-class IndexMissing(IndexError_):
+IndexError_ = IndexProblem  # TEMPORARY: ui.py still imports the old name
+
+
+class IndexMissing(IndexProblem):
     pass
 
 
-class IndexMismatch(IndexError_):
+class IndexMismatch(IndexProblem):
     pass
 
 
-class BuildFailed(IndexError_):
+class BuildFailed(IndexProblem):
     pass
 
 
@@ -77,9 +81,6 @@ class Index:
     sparse: SparseIndex
     report: dict
 
-    def document(self, doc_id: str) -> Document:
-        return self.documents[doc_id]
-
 
 def current_build(index_dir: Path) -> Path | None:
     """The folder that ``current`` points at, or a plain index folder, or None."""
@@ -91,14 +92,31 @@ def current_build(index_dir: Path) -> Path | None:
     return None
 
 
-def read_manifest(index_dir: Path) -> dict:
+def _require_build(index_dir: Path) -> Path:
     build = current_build(index_dir)
     if build is None:
         raise IndexMissing(
             f"نمایه‌ای در {index_dir} نیست؛ دستور `assistant index build` را اجرا کنید. / "
             f"No index in {index_dir}; run `assistant index build`."
         )
-    return json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    return build
+
+
+def _read_json(path: Path, default: object = None):
+    """A build's JSON file; a damaged one is reported with the command that fixes it."""
+    if default is not None and not path.exists():
+        return default
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexProblem(
+            f"نمایه آسیب دیده است ({path.name})؛ `assistant index build` را اجرا کنید. / "
+            f"The index is damaged ({path}: {exc}); run `assistant index build`."
+        ) from exc
+
+
+def read_manifest(index_dir: Path) -> dict:
+    return _read_json(_require_build(index_dir) / "manifest.json")
 
 
 def check_compatible(manifest: dict, embedder: Embedder) -> None:
@@ -113,6 +131,8 @@ def check_compatible(manifest: dict, embedder: Embedder) -> None:
         )
     if manifest.get("normalizer_version") != NORMALIZER_VERSION:
         problems.append(f"normalizer {manifest.get('normalizer_version')} != {NORMALIZER_VERSION}")
+    if manifest.get("terms_version") != TERMS_VERSION:
+        problems.append(f"BM25 terms {manifest.get('terms_version')} != {TERMS_VERSION}")
     if problems:
         raise IndexMismatch(
             "این نمایه با مدل یا نرمال‌ساز دیگری ساخته شده است؛ `assistant index build` را اجرا کنید. / "
@@ -123,17 +143,24 @@ def check_compatible(manifest: dict, embedder: Embedder) -> None:
 
 
 def load_index(index_dir: Path, embedder: Embedder | None = None) -> Index:
-    """Load the current build; with an embedder, check it matches first."""
-    manifest = read_manifest(index_dir)
+    """Load the current build; with an embedder, check it matches first.
+
+    ``current`` is resolved once, so a build swapped in meanwhile cannot mix
+    one build's manifest with another's data.
+    """
+    build = _require_build(index_dir)
+    manifest = _read_json(build / "manifest.json")
     if embedder is not None:
         check_compatible(manifest, embedder)
-    build = current_build(index_dir)
-    assert build is not None
-    store = json.loads((build / "store.json").read_text(encoding="utf-8"))
-    documents = {d["doc_id"]: Document(**d) for d in store["documents"]}
-    chunks = [Chunk(**c) for c in store["chunks"]]
-    report_path = build / "report.json"
-    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+    store = _read_json(build / "store.json")
+    try:
+        documents = {d["doc_id"]: Document(**d) for d in store["documents"]}
+        chunks = [Chunk(**c) for c in store["chunks"]]
+    except (KeyError, TypeError) as exc:
+        raise IndexProblem(
+            "نمایه آسیب دیده است؛ `assistant index build` را اجرا کنید. / "
+            f"The index store is damaged ({exc!r}); run `assistant index build`."
+        ) from exc
     return Index(
         path=build,
         manifest=manifest,
@@ -141,7 +168,7 @@ def load_index(index_dir: Path, embedder: Embedder | None = None) -> Index:
         chunks=chunks,
         dense=DenseIndex.load(build / "dense.faiss"),
         sparse=SparseIndex.load(build / "bm25", len(chunks)),
-        report=report,
+        report=_read_json(build / "report.json", default={}),
     )
 
 
@@ -170,6 +197,7 @@ def _versions() -> dict[str, str]:
 def _embed(
     embedder: Embedder,
     chunks: list[Chunk],
+    normalized: list[str],
     cache: EmbeddingCache,
     reuse: bool,
     progress: Progress | None,
@@ -179,21 +207,21 @@ def _embed(
     hashes = [c.text_hash for c in chunks]
     known = cache.get(embedder.fingerprint, hashes) if reuse else {}
     todo = list(dict.fromkeys(h for h in hashes if h not in known))
-    text_of = {c.text_hash: c.text for c in chunks}
+    text_of = dict(zip(hashes, normalized, strict=True))
     done = 0
     if progress:
         progress("embed", 0, len(todo))
     for i in range(0, len(todo), batch_size):
         part = todo[i : i + batch_size]
-        vectors = embedder.embed_batch([normalize(text_of[h]) for h in part], kind="passage")
+        vectors = embedder.embed_batch([text_of[h] for h in part], kind="passage")
         fresh = dict(zip(part, vectors, strict=True))
         known.update(fresh)
         cache.put(embedder.fingerprint, fresh)  # kept even if the build dies later
         done += len(part)
         if progress:
             progress("embed", done, len(todo))
-    dim = embedder.dimension
-    matrix = np.stack([known[h] for h in hashes]) if chunks else np.zeros((0, dim), np.float32)
+    # (the model is loaded only if something needed embedding, or there is nothing at all)
+    matrix = np.stack([known[h] for h in hashes]) if chunks else np.zeros((0, embedder.dimension))
     return matrix.astype(np.float32), len(todo), len(chunks) - len(todo)
 
 
@@ -201,15 +229,29 @@ def _write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush a finished build to disk before anything points at it."""
+    for path in [*folder.rglob("*"), folder]:
+        _fsync(path)
+
+
 def _swap_current(index_dir: Path, build: Path) -> None:
     tmp_link = index_dir / f".current-{uuid.uuid4().hex[:8]}"
     os.symlink(os.path.relpath(build, index_dir), tmp_link)
     os.replace(tmp_link, index_dir / "current")  # atomic on POSIX
+    _fsync(index_dir)  # the rename itself
 
 
 def _prune(builds: Path, keep: Path) -> None:
-    for stale in builds.glob(".tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    """Keep the new build and the one before it; older ones go."""
     done = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
     for old in [p for p in done if p != keep][KEEP_BUILDS - 1 :]:
         shutil.rmtree(old, ignore_errors=True)
@@ -253,13 +295,14 @@ def build_index(
             if progress:
                 progress("chunk", n, len(documents))
 
+        normalized = [normalize(c.text) for c in chunks]
         try:
             cache = EmbeddingCache(settings.cache_db)
             try:
-                vectors, embedded, reused = _embed(embedder, chunks, cache, use_cache, progress)
+                vectors, embedded, reused = _embed(embedder, chunks, normalized, cache, use_cache, progress)
             finally:
                 cache.close()
-        except sqlite3.Error as exc:  # e.g. "database or disk is full" in ASSISTANT_HOME
+        except (sqlite3.Error, OSError) as exc:  # e.g. "database or disk is full" in ASSISTANT_HOME
             raise _write_failure(exc, settings.cache_db.parent) from exc
 
         build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
@@ -276,7 +319,7 @@ def build_index(
         try:
             tmp.mkdir()
             DenseIndex.build(vectors).save(tmp / "dense.faiss")
-            SparseIndex.build([terms(normalize(c.text)) for c in chunks]).save(tmp / "bm25")
+            SparseIndex.build([terms(text) for text in normalized]).save(tmp / "bm25")
             _write_json(
                 tmp / "store.json",
                 {"documents": [asdict(d) for d in kept_docs], "chunks": [asdict(c) for c in chunks]},
@@ -286,8 +329,9 @@ def build_index(
                 "build_id": build_id,
                 "embedding_model": embedder.name,
                 "model_fingerprint": embedder.fingerprint,
-                "dimension": embedder.dimension,
+                "dimension": int(vectors.shape[1]),
                 "normalizer_version": NORMALIZER_VERSION,
+                "terms_version": TERMS_VERSION,
                 "documents": len(kept_docs),
                 "chunks": len(chunks),
                 "tokens": report.tokens,
@@ -302,6 +346,7 @@ def build_index(
             report.index_path = str(final)
             _write_json(tmp / "report.json", report.to_dict())
             _write_json(tmp / "manifest.json", manifest)  # written last: its presence means complete
+            _fsync_tree(tmp)
             os.replace(tmp, final)
             _swap_current(index_dir, final)
         except (OSError, RuntimeError) as exc:  # faiss reports write errors as RuntimeError
@@ -347,9 +392,6 @@ def ensure_index(settings: Settings, embedder: Embedder, say: Callable[[str], No
 
 
 def index_info(index_dir: Path) -> dict:
-    manifest = read_manifest(index_dir)
-    build = current_build(index_dir)
-    assert build is not None
-    report_path = build / "report.json"
-    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
-    return {**manifest, "path": str(build), "report": report}
+    build = _require_build(index_dir)
+    manifest = _read_json(build / "manifest.json")
+    return {**manifest, "path": str(build), "report": _read_json(build / "report.json", default={})}

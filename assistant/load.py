@@ -20,14 +20,15 @@ from typing import Any
 
 import yaml
 
-from assistant.schema import Document, SkippedFile
+from .errors import AssistantError
+from .schema import Document, SkippedFile
 
 SUPPORTED = (".md", ".txt", ".pdf", ".docx", ".html", ".htm")
 MAX_BYTES = 50 * 1024 * 1024
 TITLE_MAX_CHARS = 120
 
 #: Front-matter keys copied onto the Document; anything else is ignored.
-META_FIELDS = ("title", "speaker", "speaker_role", "date", "date_jalali", "published", "kind", "url")
+META_FIELDS = ("title", "speaker", "speaker_role", "date", "date_jalali", "published", "kind", "url", "note")
 
 # ``---`` on the first line, YAML, then ``---`` on a line of its own.  CRLF is accepted
 # so that files saved on Windows still work; offsets are taken on the verbatim text.
@@ -46,7 +47,7 @@ _HTML_BLOCKS = frozenset(
 )  # fmt: skip
 
 
-class LoadError(Exception):
+class LoadError(AssistantError):
     """A file that cannot become a Document; the message is "فارسی / English"."""
 
 
@@ -332,6 +333,8 @@ def _corpus_files(root: Path) -> list[Path]:
         for name in filenames:
             if name.startswith("."):
                 continue
+            if (here / name).is_symlink() and not (here / name).resolve().is_relative_to(root.resolve()):
+                continue  # a link out of the corpus folder is not part of the corpus
             if here == root and name.lower() == "readme.md":
                 continue
             found.append(here / name)

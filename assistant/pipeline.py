@@ -15,12 +15,13 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from .answer import Evidence, ExtractiveAnswerer, LLMAnswerer, chat_model_from_settings
 from .config import Settings
 from .embed import Embedder
+from .errors import AssistantError
 from .index import Index, current_build, ensure_index, load_index
 from .retrieve import HybridRetriever, Searcher
 from .schema import Answer
 
 
-class QuestionError(ValueError):
+class QuestionError(AssistantError, ValueError):
     """A question we will not run; the message is Persian, then English."""
 
 

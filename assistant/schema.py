@@ -32,6 +32,7 @@ class Document:
     published: str = ""
     kind: str = ""
     url: str = ""
+    note: str = ""
     content_hash: str = ""
 
     @property

@@ -17,6 +17,8 @@ from shekar import data as shekar_data
 from .normalize import normalize
 
 ZWNJ = "\u200c"
+#: Stored in every index: a change to splitting, stopwords or stemming makes old indexes refuse to load.
+TERMS_VERSION = "1"
 _WORD = re.compile(r"[\w\u200c]+")
 _PLURAL = re.compile(r"(?:های|ها|هایی|ان|ات)$")
 

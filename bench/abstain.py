@@ -12,20 +12,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from assistant.answer import AbstainPolicy, _coverage
+from assistant.answer import AbstainPolicy
 from assistant.config import Settings
 from assistant.evaluate import read_qa
-from assistant.normalize import normalize
 from assistant.pipeline import Assistant
-from assistant.tokens import terms
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def rates(rows: list[dict], policy: AbstainPolicy) -> dict[str, float]:
@@ -51,17 +47,9 @@ def main() -> None:
         assistant = Assistant(Settings.from_env(index_dir=Path(tmp) / "index"), say=lambda m: None)
         rows = []
         for item in read_qa(args.qa):
-            evidence = assistant.retrieve(item.question)
-            top = evidence.hits[0]
-            coverage = _coverage(evidence.scores.query_terms, set(terms(normalize(top.chunk.text))))
-            rows.append(
-                {
-                    "id": item.id,
-                    "answerable": bool(item.answers),
-                    "dense": round(max(h.dense for h in evidence.hits), 4),
-                    "coverage": round(coverage, 3),
-                }
-            )
+            dense, coverage = assistant.answerer.features(assistant.retrieve(item.question))
+            row = {"id": item.id, "answerable": bool(item.answers), "dense": round(dense, 4)}
+            rows.append({**row, "coverage": round(coverage, 3)})
     policy = AbstainPolicy()
     sweep = {
         f"dense>={t:.2f} only": rates(rows, replace(policy, min_dense=t, min_dense_with_terms=t))

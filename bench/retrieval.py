@@ -2,8 +2,9 @@
 
     python bench/retrieval.py [--eval-dir ../shared/eval] [--limit N]
 
-Each QA file's distinct contexts are indexed on their own (once; vectors are
-cached in ASSISTANT_HOME), then every mode ranks every question.  Prints one
+Each QA file's distinct contexts are indexed afresh in a temporary folder
+(vectors come from the embedding cache in ASSISTANT_HOME after the first
+run), then every mode ranks every question.  Prints one
 JSON object: {set: {mode: {recall@1, recall@5, recall@10, mrr@10, query_ms_p50}}}.
 """
 
@@ -12,17 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from assistant.config import Settings
 from assistant.embed import Embedder
 from assistant.evaluate import gold_rank, read_qa, recall_metrics, write_qa_corpus
-from assistant.index import ensure_index
+from assistant.index import build_index, load_index
 from assistant.retrieve import MODES, Searcher
 
 SETS = ("parsinlu_rc_train", "parsinlu_rc_dev", "persianqa_test")
@@ -35,7 +35,6 @@ def main() -> None:
     parser.add_argument(
         "--eval-dir", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "eval"
     )
-    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/pr-assistant-bench"))
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args()
 
@@ -44,10 +43,12 @@ def main() -> None:
     table: dict[str, dict] = {}
     for name in SETS:
         items = [i for i in read_qa(args.eval_dir / f"{name}.jsonl", args.limit) if i.answers]
-        corpus = args.work_dir / name / "corpus"
-        write_qa_corpus(items, corpus)
-        settings = Settings.from_env(corpus_dir=corpus, index_dir=args.work_dir / name / "index")
-        index = ensure_index(settings, embedder, say=lambda m: print(m, file=sys.stderr))
+        with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
+            corpus = Path(tmp) / "corpus"
+            write_qa_corpus(items, corpus)
+            settings = Settings.from_env(corpus_dir=corpus, index_dir=Path(tmp) / "index")
+            build_index(settings, embedder=embedder)
+            index = load_index(settings.index_dir, embedder)
         table[name] = {"questions": len(items), "passages": len(index.documents), "chunks": len(index.chunks)}
         for mode in MODES:
             searcher = Searcher(index, embedder, mode=mode)

@@ -21,11 +21,20 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
-@pytest.fixture(scope="session")
-def home(tmp_path_factory) -> Path:
+@pytest.fixture(scope="session", autouse=True)
+def home(tmp_path_factory):
+    """Every test runs with ASSISTANT_HOME in a tmp dir, never the user's cache.
+
+    ASSISTANT_TEST_HOME reuses a converted model between local runs.
+    """
     path = Path(os.environ.get("ASSISTANT_TEST_HOME") or tmp_path_factory.mktemp("home"))
+    previous = os.environ.get("ASSISTANT_HOME")
     os.environ["ASSISTANT_HOME"] = str(path)
-    return path
+    yield path
+    if previous is None:
+        os.environ.pop("ASSISTANT_HOME", None)
+    else:
+        os.environ["ASSISTANT_HOME"] = previous
 
 
 @pytest.fixture(scope="session")

@@ -117,6 +117,7 @@ def test_cli_ask_json_and_file(settings, assistant, tmp_path):
     result = runner.invoke(
         main, ["ask", "--file", str(questions), "--json", "--index", str(settings.index_dir)]
     )
+    assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["question"] for line in lines] == ["شفافیت یعنی چه؟", "پایتخت فرانسه کجاست؟"]
     assert [line["abstained"] for line in lines] == [False, True]

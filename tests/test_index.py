@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import random
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -56,9 +58,13 @@ WORDS = [
 ]
 
 
+RUN = uuid.uuid4().hex  # texts unique to this run: the embedding cache has never seen them
+
+
 def persian_doc(seed: int, sentences: int = 12) -> str:
     rng = random.Random(seed)
-    return "\n".join(" ".join(rng.choice(WORDS) for _ in range(14)) + "." for _ in range(sentences))
+    lines = [" ".join(rng.choice(WORDS) for _ in range(14)) + "." for _ in range(sentences)]
+    return f"{RUN}\n" + "\n".join(lines)
 
 
 def make_settings(tmp_path: Path, home: Path, **files: str) -> Settings:
@@ -132,10 +138,10 @@ def test_killed_build_leaves_the_old_index_serving(home, embedder, tmp_path):
     )
     seen = ""
     deadline = time.time() + 240
-    while "embed:" not in seen and time.time() < deadline:  # wait until it is embedding
-        seen += proc.stderr.read(1) or ""
-        if proc.poll() is not None:
-            break
+    while "embed:" not in seen and time.time() < deadline and proc.poll() is None:  # wait for embedding
+        ready, _, _ = select.select([proc.stderr], [], [], 1.0)
+        if ready:
+            seen += os.read(proc.stderr.fileno(), 4096).decode(errors="replace")
     assert proc.poll() is None, f"build finished before it could be killed: {seen[-500:]}"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
