@@ -54,9 +54,6 @@ class IndexProblem(AssistantError):
     """Base of the index errors."""
 
 
-IndexError_ = IndexProblem  # TEMPORARY: ui.py still imports the old name
-
-
 class IndexMissing(IndexProblem):
     pass
 

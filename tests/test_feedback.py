@@ -1,0 +1,128 @@
+"""Feedback store: ratings and gaps into SQLite, out as CSV for trainers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import threading
+
+import pytest
+
+from assistant.feedback import COLUMNS, FeedbackStore
+
+ANSWER = {
+    "question": "شفافیت به چه معناست؟",
+    "answer": "شفافیت: به معنای آشکارسازی اطلاعات و عدم پنهانکاری است. [1]",
+    "abstained": False,
+    "sentences": [{"text": "شفافیت: به معنای آشکارسازی اطلاعات و عدم پنهانکاری است.", "citations": [1]}],
+    "citations": [
+        {
+            "n": 1,
+            "doc_id": "000_trust_building_webinar.md",
+            "title": "مهارت‌های اعتمادسازی در روابط عمومی",
+            "start": 1270,
+            "end": 1325,
+            "text": "شفافیت: به معنای آشکارسازی اطلاعات و عدم پنهانکاری است.",
+            "score": 0.99,
+        }
+    ],
+    "related": [],
+}
+GAP = {
+    "question": "قیمت بیت کوین چند است؟",
+    "answer": "منابع موجود پاسخ این پرسش را ندارند.",
+    "abstained": True,
+    "sentences": [],
+    "citations": [],
+    "related": [{"n": 1, "doc_id": "000_trust_building_webinar.md", "text": "…"}],
+}
+
+
+def _export(store: FeedbackStore) -> list[dict[str, str]]:
+    out = io.StringIO()
+    store.export_csv(out)
+    return list(csv.DictReader(io.StringIO(out.getvalue())))
+
+
+def test_record_gap_export_round_trip(tmp_path):
+    path = tmp_path / "nested" / "feedback.sqlite"
+    store = FeedbackStore(path)
+    store.record(ANSWER["question"], ANSWER, +1)
+    store.record(ANSWER["question"], ANSWER, -1)
+    store.log_gap(GAP["question"], GAP)
+
+    out = io.StringIO()
+    assert store.export_csv(out) == 3
+    text = out.getvalue()
+    assert text.splitlines()[0] == ",".join(COLUMNS)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["kind"] for r in rows] == ["rating", "rating", "gap"]
+    assert [r["rating"] for r in rows] == ["1", "-1", ""]
+    assert rows[0]["question"] == ANSWER["question"]
+    assert rows[0]["answer"] == ANSWER["answer"]
+    assert json.loads(rows[0]["citations"]) == ANSWER["citations"]
+    assert rows[2]["question"] == GAP["question"]
+    assert rows[2]["answer"] == GAP["answer"]
+    assert json.loads(rows[2]["citations"]) == []
+    assert all(r["created_at"].endswith("+00:00") for r in rows)
+
+    # A second store on the same file (the CLI after the server) sees the same rows.
+    assert _export(FeedbackStore(path)) == rows
+    # The full answer is kept in the database for later analysis.
+    with sqlite3.connect(path) as db:
+        kept = db.execute("SELECT answer_json FROM feedback WHERE kind = 'gap'").fetchone()[0]
+    assert json.loads(kept) == GAP
+
+
+def test_vote_key_replaces_and_retracts(tmp_path):
+    store = FeedbackStore(tmp_path / "f.sqlite")
+    store.record("q", ANSWER, +1, vote_key="session:1")
+    store.record("q", ANSWER, -1, vote_key="session:1")  # changed their mind
+    store.record("q", ANSWER, +1, vote_key="session:3")
+    assert [r["rating"] for r in _export(store)] == ["-1", "1"]
+    assert store.retract("session:1") is True
+    assert store.retract("session:1") is False
+    assert [r["rating"] for r in _export(store)] == ["1"]
+    assert store.counts() == {"rating:1": 1}
+
+
+@pytest.mark.parametrize("rating", [0, 2, -2, True, "1", None])
+def test_rating_must_be_plus_or_minus_one(tmp_path, rating):
+    store = FeedbackStore(tmp_path / "f.sqlite")
+    with pytest.raises(ValueError):
+        store.record("q", ANSWER, rating)
+    assert store.rows() == []
+
+
+def test_spreadsheet_formulas_are_neutralised(tmp_path):
+    store = FeedbackStore(tmp_path / "f.sqlite")
+    store.log_gap('=HYPERLINK("http://x","y")', {"answer": "@SUM(A1)", "citations": []})
+    row = _export(store)[0]
+    assert row["question"] == '\'=HYPERLINK("http://x","y")'
+    assert row["answer"] == "'@SUM(A1)"
+    # ...but the database keeps what the reader typed
+    assert store.rows()[0]["question"].startswith("=HYPERLINK")
+
+
+def test_export_of_empty_store_has_header_only(tmp_path):
+    out = io.StringIO()
+    assert FeedbackStore(tmp_path / "f.sqlite").export_csv(out) == 0
+    assert out.getvalue().strip() == ",".join(COLUMNS)
+
+
+def test_concurrent_writers(tmp_path):
+    store = FeedbackStore(tmp_path / "f.sqlite")
+
+    def work(n: int) -> None:
+        for i in range(10):
+            store.record(f"q{n}-{i}", ANSWER, 1 if i % 2 else -1)
+            store.log_gap(f"g{n}-{i}", GAP)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(_export(store)) == 80
