@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,26 @@ def assistant(settings, embedder):
 @pytest.fixture(scope="session")
 def qa_items():
     return [json.loads(line) for line in QA_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def serve_ui():
+    """Start the real Gradio app for some settings on a free port; all stop at module end."""
+    import ui
+
+    apps = []
+
+    def start(settings) -> str:
+        app = ui.serve("127.0.0.1", free_port(), settings, block=False)
+        apps.append(app)
+        return app.local_url
+
+    yield start
+    for app in apps:
+        app.close()

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import free_port
 
 import ui
 from assistant.config import Settings
@@ -65,12 +65,6 @@ speaker: مدرس آزمایشی
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _corpus(base: Path, name: str, extra: dict[str, str]) -> Path:
     corpus = base / name
     if not corpus.exists():
@@ -91,12 +85,8 @@ def browser_settings(tmp_path_factory, home) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def server(browser_settings) -> Iterator[str]:
-    app = ui.serve("127.0.0.1", free_port(), browser_settings, block=False)
-    try:
-        yield app.local_url
-    finally:
-        app.close()
+def server(serve_ui, browser_settings) -> str:
+    return serve_ui(browser_settings)
 
 
 @pytest.fixture(scope="module")

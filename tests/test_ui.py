@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
@@ -29,12 +30,6 @@ TRUST_QUESTION = "ارکان اعتماد در روابط عمومی کدام‌
 OFF_TOPIC_QUESTION = "قیمت بیت کوین امروز چند است؟"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def seed_settings(tmp_path_factory, home) -> Settings:
     base = tmp_path_factory.getbasetemp()
@@ -45,12 +40,8 @@ def seed_settings(tmp_path_factory, home) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def server(seed_settings) -> str:
-    app = ui.serve("127.0.0.1", free_port(), seed_settings, block=False)
-    try:
-        yield app.local_url
-    finally:
-        app.close()
+def server(serve_ui, seed_settings) -> str:
+    return serve_ui(seed_settings)
 
 
 @pytest.fixture(scope="module")
