@@ -80,6 +80,9 @@ def main(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    if not verbose:  # libraries' own chatter (bm25s debug lines, weight-loading bars) stays out of the way
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 @main.group()

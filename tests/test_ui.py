@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
 import socket
+import subprocess
+import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -289,3 +293,32 @@ def test_save_upload(tmp_path):
     with pytest.raises(UploadRejected, match="empty"):
         save_upload(src, "empty.md", settings)
     assert sorted(p.name for p in corpus.iterdir()) == ["نمونه.md"]  # nothing else, no temp files
+
+
+def test_assistant_serve_cli_answers_through_gradio_client(seed_settings, home):
+    """The real `assistant serve` process, as a user starts it; `/ask` over HTTP."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "ASSISTANT_HOME": str(home),
+        "ASSISTANT_CORPUS": str(seed_settings.corpus_dir),
+        "ASSISTANT_INDEX": str(seed_settings.index_dir),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        printed = ""
+        deadline = time.time() + 300
+        while f"127.0.0.1:{port}" not in printed and time.time() < deadline and proc.poll() is None:
+            printed += proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}" in printed, printed[-2000:]
+        answer = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(
+            "ارکان اعتماد در روابط عمومی کدام‌اند؟", api_name="/ask"
+        )
+        assert not answer["abstained"] and answer["citations"]
+        assert "شفافیت" in answer["answer"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
