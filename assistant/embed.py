@@ -20,6 +20,7 @@ import numpy as np
 
 from .config import DEFAULT_MODEL, Settings
 from .e5convert import install_model
+from .errors import AssistantError
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,14 @@ class Embedder:
     def model(self):
         from sentence_transformers import SentenceTransformer
 
-        return SentenceTransformer(self.path, device="cpu", local_files_only=True)
+        try:
+            return SentenceTransformer(self.path, device="cpu", local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise AssistantError(
+                f"مدل «{self.name}» بارگذاری نشد (بدون اینترنت: نشانی یک پوشهٔ محلی بدهید). / "
+                f"Cannot load embedding model {self.name!r} offline ({exc}); give a local "
+                "sentence-transformers folder or unset ASSISTANT_EMBED_MODEL."
+            ) from exc
 
     @cached_property
     def tokenizer(self):
