@@ -5,7 +5,7 @@ Layout (``index/`` by default)::
     index/current -> builds/<id>      atomic symlink; readers follow it
     index/builds/<id>/manifest.json   model, normalizer, counts, versions
                       dense.faiss     FAISS inner-product index
-                      bm25/           bm25s arrays (no pickle)
+                      bm25/           bm25s arrays (.npy, allow_pickle=False)
                       store.json      documents (with their text) and chunks
                       report.json     what the build did and what it skipped
 

@@ -2,7 +2,7 @@
 
 Data flows one way — load → normalize → chunk → embed → index → retrieve →
 answer → cite → show — and these are the only things handed along it.
-They are plain dataclasses so that they serialize to JSON without pickle.
+They are plain dataclasses so that they serialize to plain JSON.
 """
 
 from __future__ import annotations
