@@ -1,4 +1,4 @@
-"""BM25 over Persian terms (``assistant.tokens``), stored by bm25s without pickle."""
+"""BM25 over Persian terms (``assistant.tokens``), saved by bm25s as .npy arrays (allow_pickle=False)."""
 
 from __future__ import annotations
 
