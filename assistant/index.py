@@ -198,7 +198,7 @@ def _embed(
     cache: EmbeddingCache,
     reuse: bool,
     progress: Progress | None,
-    batch_size: int = 32,
+    batch_size: int = 64,
 ) -> tuple[np.ndarray, int, int]:
     """Vectors for every chunk; with ``reuse``, only text the cache lacks goes through the model."""
     hashes = [c.text_hash for c in chunks]
