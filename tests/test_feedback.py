@@ -126,3 +126,20 @@ def test_concurrent_writers(tmp_path):
     for t in threads:
         t.join()
     assert len(_export(store)) == 80
+
+
+def test_cli_exports_ratings_and_gaps_as_csv(home):
+    """`assistant feedback export --csv` reads the store in ASSISTANT_HOME (a tmp dir in tests)."""
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+    from assistant.config import Settings
+
+    store = FeedbackStore(Settings.from_env().feedback_db)
+    store.record(ANSWER["question"], ANSWER, +1)
+    store.log_gap(GAP["question"], GAP)
+    result = CliRunner().invoke(main, ["feedback", "export", "--csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    kinds = {(r["kind"], r["question"]) for r in rows}
+    assert ("rating", ANSWER["question"]) in kinds and ("gap", GAP["question"]) in kinds
