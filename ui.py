@@ -451,6 +451,19 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
             stores.append(FeedbackStore(settings.feedback_db))
         return stores[0]
 
+    def ask_and_log(question: str) -> tuple[Answer, dict[str, Any]]:
+        """One answer for the chat and the API alike; an abstention is logged as a corpus gap."""
+        a = assistant()
+        with _use_lock:
+            answer = a.ask(question)
+        data = answer.to_dict()
+        if answer.abstained:
+            try:
+                feedback().log_gap(answer.question, data)
+            except Exception:
+                log.exception("could not log the gap")
+        return answer, data
+
     # ------------------------------------------------------------- chat handlers
 
     def chip_updates(entries: list[dict[str, Any]]) -> list[Any]:
@@ -485,21 +498,13 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
             **dict(zip(chips, chip_updates([]), strict=True)),
         }
         try:
-            a = assistant()
-            with _use_lock:
-                answer = a.ask(question)
+            answer, data = ask_and_log(question)
         except Exception as exc:
             message = _error_text(exc)
             warn(message)
             history[-1] = {"role": "assistant", "content": f"⚠️ {md_escape(message)}"}
             yield {chatbot: list(history), status: f"⚠️ {md_escape(message)}"}
             return
-        data = answer.to_dict()
-        if answer.abstained:
-            try:
-                feedback().log_gap(question, data)
-            except Exception:
-                log.exception("could not log the gap")
         words = answer.text.split(" ")
         step = max(1, len(words) // STREAM_MAX_FRAMES)
         for i in range(step, len(words), step):
@@ -738,18 +743,9 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
     def ask(question: str) -> dict:
         """Answer a question from the corpus: answer text, sentences, citations, related passages."""
         try:
-            a = assistant()
-            with _use_lock:
-                answer = a.ask(question)
+            return ask_and_log(question)[1]
         except Exception as exc:
             raise gr.Error(_error_text(exc), print_exception=False) from None
-        data = answer.to_dict()
-        if answer.abstained:
-            try:
-                feedback().log_gap(answer.question, data)
-            except Exception:
-                log.exception("could not log the gap")
-        return data
 
     # ------------------------------------------------------------- layout
 

@@ -112,10 +112,6 @@ def _read_json(path: Path, default: object = None):
         ) from exc
 
 
-def read_manifest(index_dir: Path) -> dict:
-    return _read_json(_require_build(index_dir) / "manifest.json")
-
-
 def check_compatible(manifest: dict, embedder: Embedder) -> None:
     """Refuse vectors from another model or normalizer: queries would not match them."""
     problems = []
@@ -372,8 +368,8 @@ def _previous_doc_ids(index_dir: Path) -> set[str]:
     if build is None:
         return set()
     try:
-        store = json.loads((build / "store.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        store = _read_json(build / "store.json")
+    except IndexProblem:  # a damaged previous build: nothing to report as removed
         return set()
     return {d["doc_id"] for d in store.get("documents", [])}
 
