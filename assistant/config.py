@@ -51,6 +51,9 @@ class Settings:
     llm_model: str = ""
     llm_base_url: str = ""
     admin_password: str = ""
+    trainer_password: str = ""
+    answer_workers: int = 2  # questions computing at once (the machine's cores)
+    max_queue: int = 64  # questions waiting for a worker before new ones are refused as "busy"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -65,6 +68,9 @@ class Settings:
             llm_model=os.environ.get("ASSISTANT_LLM_MODEL", ""),
             llm_base_url=os.environ.get("ASSISTANT_LLM_BASE_URL", ""),
             admin_password=os.environ.get("ASSISTANT_ADMIN_PASSWORD", ""),
+            trainer_password=os.environ.get("ASSISTANT_TRAINER_PASSWORD", ""),
+            answer_workers=_env_int("ASSISTANT_ANSWER_WORKERS", cls.answer_workers),
+            max_queue=_env_int("ASSISTANT_MAX_QUEUE", cls.max_queue),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         for key in ("corpus_dir", "index_dir", "home"):
