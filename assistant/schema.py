@@ -92,6 +92,7 @@ class Citation:
     chunk_id: str = ""
     speaker: str = ""
     date: str = ""
+    doc_sha256: str = ""  # the quoted version of the document (see versions.py)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
