@@ -16,7 +16,7 @@ import gradio as gr
 
 from ..pipeline import QuestionError, validate_question
 from ..schema import Answer
-from . import render
+from . import passages, render
 from .render import Chip
 from .service import Service, error_text
 
@@ -112,7 +112,7 @@ def build_chat_tab(service: Service) -> ChatTab:
             status = gr.Markdown(rtl=True, elem_id="pr-status")
             gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question_box], label="نمونه پرسش‌ها")
         with gr.Column(scale=2):
-            source_view = gr.HTML(render.PLACEHOLDER_SOURCE, label="منبع", elem_id="pr-source")
+            source_view = gr.HTML(passages.PLACEHOLDER_SOURCE, label="منبع", elem_id="pr-source")
             with gr.Row():
                 whole_btn = gr.Button("نمایش کل سند / whole document", size="sm", elem_id="pr-whole")
             with gr.Accordion("جمله به جمله: کدام منبع کدام ادعا را پشتیبانی می‌کند", open=False):
@@ -165,20 +165,20 @@ def build_chat_tab(service: Service) -> ChatTab:
             chatbot: list(history),
             answers_state: {**(answers or {}), len(history) - 1: answer},
             turns_state: [*(turns or []), answer][-MAX_TURNS:],
-            source_view: render.PLACEHOLDER_SOURCE,
+            source_view: passages.PLACEHOLDER_SOURCE,
             **show(answer),
         }
 
     def open_chip(i: int):
         def handler(chips_now: list[Chip]):
             if not chips_now or i >= len(chips_now):
-                return render.PLACEHOLDER_SOURCE, ""
+                return passages.PLACEHOLDER_SOURCE, ""
             chip = chips_now[i]
             try:
                 source = service.assistant().open_citation(chip.citation)
             except Exception as exc:
                 return render.error_html(error_text(exc)), ""
-            return render.source_html(chip, source), chip.citation.doc_id if source.current else ""
+            return passages.source_html(chip, source), chip.citation.doc_id if source.current else ""
 
         return handler
 
@@ -221,7 +221,7 @@ def build_chat_tab(service: Service) -> ChatTab:
         on_select, [answers_state], [chips_state, chips_md, answer_table, *chips], api_visibility="private"
     )
     chatbot.clear(
-        lambda: [{}, [], [], "", render.PLACEHOLDER_SOURCE, "", [], *chip_buttons([])],
+        lambda: [{}, [], [], "", passages.PLACEHOLDER_SOURCE, "", [], *chip_buttons([])],
         None,
         [answers_state, turns_state, chips_state, chips_md, source_view, open_doc, answer_table, *chips],
         api_visibility="private",
