@@ -74,7 +74,7 @@ def stream_frames(answer: Answer) -> list[str]:
 def build_chat_tab(service: Service) -> ChatTab:
     """Components first, then their handlers, then the events (Gradio's demo idiom)."""
     settings = service.settings
-    answers_state = gr.State({})  # chat message index → Answer
+    answers_state = gr.State({})  # chat message index → Reply (the answer and its log id)
     turns_state = gr.State([])  # the conversation's answers, oldest first
     chips_state = gr.State([])  # the Chip of each visible button
     open_doc = gr.State("")
@@ -149,13 +149,14 @@ def build_chat_tab(service: Service) -> ChatTab:
         ]
         yield {chatbot: list(history), question_box: "", status: "", **show(None)}
         try:
-            answer = service.ask(question, list(turns or [])[-MAX_TURNS:], client=client_key(request))
+            reply = service.ask(question, list(turns or [])[-MAX_TURNS:], client=client_key(request))
         except Exception as exc:
             message = error_text(exc)
             warn(message)
             history[-1] = {"role": "assistant", "content": f"⚠️ {render.md_escape(message)}"}
             yield {chatbot: list(history), status: f"⚠️ {render.md_escape(message)}"}
             return
+        answer = reply.answer
         for frame in stream_frames(answer):
             history[-1] = {"role": "assistant", "content": frame}
             yield {chatbot: list(history)}  # a copy per frame: each frame is its own state
@@ -163,7 +164,7 @@ def build_chat_tab(service: Service) -> ChatTab:
         history[-1] = {"role": "assistant", "content": render.answer_markdown(answer)}
         yield {
             chatbot: list(history),
-            answers_state: {**(answers or {}), len(history) - 1: answer},
+            answers_state: {**(answers or {}), len(history) - 1: reply},
             turns_state: [*(turns or []), answer][-MAX_TURNS:],
             source_view: passages.PLACEHOLDER_SOURCE,
             **show(answer),
@@ -185,17 +186,17 @@ def build_chat_tab(service: Service) -> ChatTab:
     def on_select(answers: dict, evt: gr.SelectData):
         """Clicking an earlier answer brings its citations back under the chat."""
         index = evt.index if isinstance(evt.index, int) else evt.index[0]
-        answer = (answers or {}).get(index)
-        return show(answer) if answer is not None else {}
+        reply = (answers or {}).get(index)
+        return show(reply.answer) if reply is not None else {}
 
     def on_like(answers: dict, data: gr.LikeData, request: gr.Request):
         index = data.index if isinstance(data.index, int) else data.index[0]
-        answer = (answers or {}).get(index)
-        if answer is None:
+        reply = (answers or {}).get(index)
+        if reply is None:
             return "⚠️ این پیام پاسخی برای ارزیابی ندارد. / Nothing to rate in this message."
         rating = {True: 1, False: -1}.get(data.liked)  # type: ignore[call-overload]
         try:
-            service.rate(answer, rating, f"{client_key(request)}:{index}")
+            service.rate(reply, rating, f"{client_key(request)}:{index}")
         except Exception as exc:
             return f"⚠️ {render.md_escape(error_text(exc))}"
         if rating == 1:
