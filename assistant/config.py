@@ -33,6 +33,14 @@ def _env_int(name: str, default: int) -> int:
         raise AssistantError(message) from None
 
 
+def _env_flag(name: str, default: bool) -> bool:
+    """Why: "0", "false", "off" and "no" read as off, anything else set as on."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    return value not in ("0", "false", "off", "no")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Paths, model and retrieval knobs.  ``Settings.from_env()`` is the usual entry."""
@@ -51,6 +59,9 @@ class Settings:
     llm_model: str = ""
     llm_base_url: str = ""
     admin_password: str = ""
+    database_url: str = ""
+    log_questions: bool = True
+    retention_days: int = 90
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -65,6 +76,9 @@ class Settings:
             llm_model=os.environ.get("ASSISTANT_LLM_MODEL", ""),
             llm_base_url=os.environ.get("ASSISTANT_LLM_BASE_URL", ""),
             admin_password=os.environ.get("ASSISTANT_ADMIN_PASSWORD", ""),
+            database_url=os.environ.get("ASSISTANT_DATABASE_URL", "").strip(),
+            log_questions=_env_flag("ASSISTANT_LOG_QUESTIONS", cls.log_questions),
+            retention_days=_env_int("ASSISTANT_RETENTION_DAYS", cls.retention_days),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         for key in ("corpus_dir", "index_dir", "home"):
@@ -83,4 +97,10 @@ class Settings:
 
     @property
     def feedback_db(self) -> Path:
+        """The SQLite file of the store when no ``database_url`` is set."""
         return self.home / "feedback.sqlite"
+
+    @property
+    def store_url(self) -> str:
+        """Where questions, ratings, gaps and verdicts live (``assistant.store``)."""
+        return self.database_url or f"sqlite:///{self.feedback_db}"

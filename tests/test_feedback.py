@@ -70,10 +70,22 @@ def test_record_gap_export_round_trip(tmp_path):
 
     # A second store on the same file (the CLI after the server) sees the same rows.
     assert _export(FeedbackStore(path)) == rows
-    # The full answer is kept in the database for later analysis.
-    with sqlite3.connect(path) as db:
-        kept = db.execute("SELECT answer_json FROM feedback WHERE kind = 'gap'").fetchone()[0]
-    assert json.loads(kept) == GAP
+    # The gap keeps the passages offered as related, for trainers to see what came close.
+    assert FeedbackStore(path).store.gaps()[0].related == GAP["related"]
+
+
+def test_gaps_are_counted_once_per_normalized_question(tmp_path):
+    """Asking again (other spacing, Arabic ي/ك, Latin digits) bumps a count instead of adding 9 KB rows."""
+    store = FeedbackStore(tmp_path / "f.sqlite")
+    store.log_gap("قیمت بیت کوین در ۲۰۲۴ چند است؟", GAP)
+    store.log_gap("  قيمت   بيت كوين در 2024 چند است؟", GAP)
+    store.log_gap("هوای تهران چطور است؟", GAP)
+    gaps = [r for r in _export(store) if r["kind"] == "gap"]
+    assert [(r["question"].strip(), r["count"]) for r in gaps] == [
+        ("قيمت   بيت كوين در 2024 چند است؟", "2"),
+        ("هوای تهران چطور است؟", "1"),
+    ]
+    assert store.counts() == {"gap:": 2}
 
 
 def test_vote_key_replaces_and_retracts(tmp_path):
@@ -86,6 +98,10 @@ def test_vote_key_replaces_and_retracts(tmp_path):
     assert store.retract("session:1") is False
     assert [r["rating"] for r in _export(store)] == ["1"]
     assert store.counts() == {"rating:1": 1}
+    # The key (session and message) is kept only as a hash.
+    with sqlite3.connect(tmp_path / "f.sqlite") as db:
+        kept = [k for (k,) in db.execute("SELECT vote_key FROM ratings")]
+    assert kept and all(len(k) == 64 and "session" not in k for k in kept)
 
 
 @pytest.mark.parametrize("rating", [0, 2, -2, True, "1", None])
