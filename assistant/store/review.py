@@ -99,7 +99,9 @@ def _filters(query: ReviewQuery, totals: Any) -> list[Any]:
     """The WHERE clauses for the queue's document, verdict and thumbs filters."""
     where: list[Any] = []
     if query.doc_id:
-        where.append(exists().where(answer_docs.c.answer_id == answers.c.id, answer_docs.c.doc_id == query.doc_id))
+        where.append(
+            exists().where(answer_docs.c.answer_id == answers.c.id, answer_docs.c.doc_id == query.doc_id)
+        )
     reviewed = exists().where(verdicts.c.answer_id == answers.c.id)
     if query.verdict == "unreviewed":
         where.append(~reviewed)

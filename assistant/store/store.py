@@ -23,8 +23,19 @@ from sqlalchemy.exc import OperationalError
 from ..normalize import normalize
 from . import review
 from .engine import StoreError, open_engine, safe_url, upsert
-from .records import Gap, LoggedAnswer, PurgeReport, Rating, ReviewPage, ReviewQuery, StoreCounts
-from .records import Verdict, VerdictExport, as_utc, now_utc
+from .records import (
+    Gap,
+    LoggedAnswer,
+    PurgeReport,
+    Rating,
+    ReviewPage,
+    ReviewQuery,
+    StoreCounts,
+    Verdict,
+    VerdictExport,
+    as_utc,
+    now_utc,
+)
 from .tables import VERDICTS, answer_docs, answers, gaps, metadata, ratings, verdicts
 
 if TYPE_CHECKING:
@@ -165,7 +176,10 @@ class Store:
             stmt = upsert(self.engine, ratings).values(**row)
             stmt = stmt.on_conflict_do_update(
                 index_elements=[ratings.c.vote_key],
-                set_={k: stmt.excluded[k] for k in ("answer_id", "created_at", "question", "rating", "answer_json")},
+                set_={
+                    k: stmt.excluded[k]
+                    for k in ("answer_id", "created_at", "question", "rating", "answer_json")
+                },
             )
             return int(conn.execute(stmt.returning(ratings.c.id)).scalar_one())
 
@@ -239,7 +253,7 @@ class Store:
         threshold: float | None = None,
         limit: int = 2000,
     ) -> list[Topic]:
-        """The gaps grouped into topics by their vectors (``vectors_fn``: normalized texts → L2-normed rows)."""
+        """The gaps grouped into topics; ``vectors_fn`` maps normalized texts to L2-normalized rows."""
         from ..topics import DEFAULT_THRESHOLD, QuestionCount, cluster_questions
 
         found = self.gaps(limit)
@@ -247,7 +261,9 @@ class Store:
             return []
         vectors = vectors_fn([g.normalized for g in found])
         items = [QuestionCount(g.question, g.count) for g in found]
-        return cluster_questions(items, vectors, threshold=DEFAULT_THRESHOLD if threshold is None else threshold)
+        return cluster_questions(
+            items, vectors, threshold=DEFAULT_THRESHOLD if threshold is None else threshold
+        )
 
     # ---------------------------------------------------------------- retention
 
@@ -268,7 +284,9 @@ class Store:
             gone_gaps = conn.execute(delete(gaps).where(gaps.c.last_seen < cutoff)).rowcount
             conn.execute(update(gaps).where(gaps.c.last_answer_id.in_(old)).values(last_answer_id=None))
             orphan = and_(ratings.c.answer_id.is_(None), ratings.c.created_at < cutoff)
-            gone_ratings = conn.execute(delete(ratings).where(or_(ratings.c.answer_id.in_(old), orphan))).rowcount
+            gone_ratings = conn.execute(
+                delete(ratings).where(or_(ratings.c.answer_id.in_(old), orphan))
+            ).rowcount
             conn.execute(delete(answer_docs).where(answer_docs.c.answer_id.in_(old)))
             gone_answers = conn.execute(delete(answers).where(answers.c.id.in_(old))).rowcount
         return PurgeReport(answers=gone_answers, ratings=gone_ratings, gaps=gone_gaps)
@@ -288,7 +306,14 @@ class Store:
     # ---------------------------------------------------------------- verdicts and review
 
     def set_verdict(
-        self, answer_id: int, n: int, verdict: str, *, note: str = "", reviewer: str = "", doc_sha256: str = ""
+        self,
+        answer_id: int,
+        n: int,
+        verdict: str,
+        *,
+        note: str = "",
+        reviewer: str = "",
+        doc_sha256: str = "",
     ) -> Verdict:
         """Record (or replace) a trainer's verdict on citation ``n`` of a logged answer.
 
@@ -296,7 +321,9 @@ class Store:
         to the one in the stored citation, if any.
         """
         if verdict not in VERDICTS:
-            raise StoreError(f"داوری نامعتبر است. / Unknown verdict {verdict!r}; use one of {', '.join(VERDICTS)}.")
+            raise StoreError(
+                f"داوری نامعتبر است. / Unknown verdict {verdict!r}; use one of {', '.join(VERDICTS)}."
+            )
         with self._tx() as conn:
             return review.upsert_verdict(
                 conn, upsert(self.engine, verdicts), answer_id, n, verdict, note, reviewer, doc_sha256
@@ -324,7 +351,9 @@ class Store:
     def counts(self) -> StoreCounts:
         with self._tx() as conn:
             n_answers = conn.execute(select(func.count()).select_from(answers)).scalar_one()
-            thumbs = dict(conn.execute(select(ratings.c.rating, func.count()).group_by(ratings.c.rating)).all())
+            thumbs = dict(
+                conn.execute(select(ratings.c.rating, func.count()).group_by(ratings.c.rating)).all()
+            )
             gap_rows, gap_total = conn.execute(select(func.count(), func.sum(gaps.c.count))).one()
             kinds = conn.execute(select(verdicts.c.verdict, func.count()).group_by(verdicts.c.verdict)).all()
         return StoreCounts(

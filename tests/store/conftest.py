@@ -71,9 +71,36 @@ def postgres_server() -> Iterator[PostgresServer]:
         as_user = ["runuser", "-u", "postgres", "--"]
     data, port = root / "data", _free_port()
     try:
-        _run([*as_user, bin_dir / "initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
+        _run(
+            [
+                *as_user,
+                bin_dir / "initdb",
+                "-D",
+                data,
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        )
         options = f"-k {root} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100"
-        _run([*as_user, bin_dir / "pg_ctl", "-D", data, "-l", root / "server.log", "-o", options, "-w", "start"])
+        _run(
+            [
+                *as_user,
+                bin_dir / "pg_ctl",
+                "-D",
+                data,
+                "-l",
+                root / "server.log",
+                "-o",
+                options,
+                "-w",
+                "start",
+            ]
+        )
         yield PostgresServer(port, root)
     finally:
         if (data / "postmaster.pid").exists():
@@ -108,7 +135,9 @@ def store(database_url):
     opened.close()
 
 
-def sample_answer(question: str, doc_ids: tuple[str, ...] = ("000_trust.md",), abstained: bool = False) -> dict:
+def sample_answer(
+    question: str, doc_ids: tuple[str, ...] = ("000_trust.md",), abstained: bool = False
+) -> dict:
     """An ``Answer.to_dict()``-shaped dict citing ``doc_ids`` as [1], [2], … (related ones when abstained)."""
     passages = [
         {

@@ -20,7 +20,11 @@ def test_log_answer_round_trip(store, answer_of):
     assert isinstance(answer_id, int)
     logged = store.get_answer(answer_id)
     assert isinstance(logged, LoggedAnswer)
-    assert (logged.question, logged.resolved_question, logged.build_id) == ("و شفافیت؟", "شفافیت چیست؟", "b-1")
+    assert (logged.question, logged.resolved_question, logged.build_id) == (
+        "و شفافیت؟",
+        "شفافیت چیست؟",
+        "b-1",
+    )
     assert logged.answer == answer and logged.timings == {"total": 42.5} and logged.abstained is False
     assert logged.created_at.tzinfo is not None and before - timedelta(seconds=1) <= logged.created_at
     # timings default to the answer's own
@@ -161,7 +165,11 @@ def test_settings_from_env(monkeypatch, tmp_path):
         assert Settings.from_env().log_questions is False
     monkeypatch.setenv("ASSISTANT_LOG_QUESTIONS", "1")
     chosen = Settings.from_env()
-    assert (chosen.store_url, chosen.log_questions, chosen.retention_days) == ("postgresql+psycopg://u@db/x", True, 30)
+    assert (chosen.store_url, chosen.log_questions, chosen.retention_days) == (
+        "postgresql+psycopg://u@db/x",
+        True,
+        30,
+    )
     store = Store.from_settings(Settings.from_env(database_url=f"sqlite:///{tmp_path / 'x.sqlite'}"))
     assert (store.log_questions, store.retention_days) == (True, 30)
     store.close()
