@@ -7,6 +7,7 @@ import io
 import json
 import sqlite3
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -159,3 +160,52 @@ def test_cli_exports_ratings_and_gaps_as_csv(home):
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     kinds = {(r["kind"], r["question"]) for r in rows}
     assert ("rating", ANSWER["question"]) in kinds and ("gap", GAP["question"]) in kinds
+
+
+# The previous release's schema, as its feedback.sqlite files were written.
+LEGACY_SCHEMA = """
+CREATE TABLE feedback (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind        TEXT NOT NULL CHECK (kind IN ('rating', 'gap')),
+    created_at  TEXT NOT NULL,
+    question    TEXT NOT NULL,
+    rating      INTEGER CHECK (rating IN (-1, 1)),
+    answer      TEXT NOT NULL DEFAULT '',
+    citations   TEXT NOT NULL DEFAULT '[]',
+    answer_json TEXT NOT NULL DEFAULT '{}',
+    vote_key    TEXT UNIQUE
+);
+"""
+
+
+def test_previous_release_file_is_imported_once(tmp_path):
+    path = tmp_path / "feedback.sqlite"
+    day = [(datetime.now(UTC) - timedelta(days=d)).isoformat(timespec="seconds") for d in (3, 2, 1, 200)]
+    with sqlite3.connect(path) as db:
+        db.executescript(LEGACY_SCHEMA)
+        rows = [
+            ("rating", day[0], ANSWER["question"], 1, json.dumps(ANSWER), "sess:1"),
+            ("gap", day[1], GAP["question"], None, json.dumps(GAP), None),
+            ("gap", day[2], GAP["question"] + " ", None, json.dumps(GAP), None),
+            ("gap", day[3], "older than the retention period", None, json.dumps(GAP), None),
+        ]
+        db.executemany(
+            "INSERT INTO feedback (kind, created_at, question, rating, answer_json, vote_key)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    db.close()
+    store = FeedbackStore(path)
+    exported = _export(store)
+    assert [(r["kind"], r["created_at"], r["count"]) for r in exported] == [
+        ("rating", day[0], "1"),
+        ("gap", day[1], "2"),
+    ]
+    assert json.loads(exported[0]["citations"]) == ANSWER["citations"]
+    assert store.store.gaps()[0].last_seen.isoformat() == day[2]
+    with sqlite3.connect(path) as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    db.close()
+    assert "feedback" not in tables  # gone with its vote keys in clear
+    assert _export(FeedbackStore(path)) == exported  # opening again imports nothing twice
+    assert store.retract("sess:1") is True  # the old key still takes the vote back

@@ -73,6 +73,10 @@ class Store:
             raise StoreError(f"پایگاه داده باز نشد. / Cannot open {safe_url(url)}: {exc.orig}") from exc
         self._purge_lock = threading.Lock()
         self._last_purge = 0.0
+        if self.engine.dialect.name == "sqlite":
+            from .legacy import import_feedback_table
+
+            import_feedback_table(self)
         self.purge_if_due()
 
     @classmethod
@@ -160,28 +164,37 @@ class Store:
         if rating not in (1, -1) or isinstance(rating, bool):
             raise ValueError(f"rating must be +1 or -1, not {rating!r}")
         with self._tx() as conn:
-            if answer_id is not None and not question:
+            if answer_id is not None:
                 found = conn.execute(select(answers.c.question).where(answers.c.id == answer_id)).first()
                 if found is None:
                     raise StoreError(f"این پاسخ ثبت نشده است. / No logged answer {answer_id}.")
-                question = found[0]
-            row = {
-                "answer_id": answer_id,
-                "created_at": now_utc(),
-                "question": question or str((answer or {}).get("question", "")),
-                "rating": rating,
-                "answer_json": None if answer_id is not None else dict(answer or {}),
-                "vote_key": None if vote_key is None else _sha256(vote_key),
-            }
-            stmt = upsert(self.engine, ratings).values(**row)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[ratings.c.vote_key],
-                set_={
-                    k: stmt.excluded[k]
-                    for k in ("answer_id", "created_at", "question", "rating", "answer_json")
-                },
-            )
-            return int(conn.execute(stmt.returning(ratings.c.id)).scalar_one())
+                question = question or found[0]
+            return self._insert_rating(conn, rating, answer_id, question, answer, vote_key)
+
+    def _insert_rating(
+        self,
+        conn: Connection,
+        rating: int,
+        answer_id: int | None,
+        question: str,
+        answer: Mapping[str, Any] | None,
+        vote_key: str | None,
+        created_at: datetime | None = None,
+    ) -> int:
+        row = {
+            "answer_id": answer_id,
+            "created_at": created_at or now_utc(),
+            "question": question or str((answer or {}).get("question", "")),
+            "rating": rating,
+            "answer_json": None if answer_id is not None else dict(answer or {}),
+            "vote_key": None if vote_key is None else _sha256(vote_key),
+        }
+        stmt = upsert(self.engine, ratings).values(**row)
+        replaced = ("answer_id", "created_at", "question", "rating", "answer_json")
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[ratings.c.vote_key], set_={k: stmt.excluded[k] for k in replaced}
+        )
+        return int(conn.execute(stmt.returning(ratings.c.id)).scalar_one())
 
     def retract(self, vote_key: str) -> bool:
         """Remove a vote the reader took back (clicked the same thumb again)."""
@@ -217,10 +230,15 @@ class Store:
             return self._upsert_gap(conn, question, answer, answer_id)
 
     def _upsert_gap(
-        self, conn: Connection, question: str, answer: Mapping[str, Any], answer_id: int | None
+        self,
+        conn: Connection,
+        question: str,
+        answer: Mapping[str, Any],
+        answer_id: int | None,
+        seen: datetime | None = None,
     ) -> int:
         text = gap_text(question)
-        seen = now_utc()
+        seen = seen or now_utc()
         stmt = upsert(self.engine, gaps).values(
             key=_sha256(text),
             normalized=text,
