@@ -7,6 +7,8 @@ failing with "database is locked"; WAL lets readers run beside the writer.
 
 from __future__ import annotations
 
+import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ..errors import AssistantError
+
+# Persian kept as UTF-8 in JSON columns: a third of the size of \uXXXX escapes.
+_JSON = {"json_serializer": partial(json.dumps, ensure_ascii=False)}
 
 
 class StoreError(AssistantError):
@@ -50,7 +55,7 @@ def open_engine(url: str) -> Engine:
         message = "فقط SQLite و PostgreSQL پشتیبانی می‌شوند. / Only SQLite and PostgreSQL URLs are supported"
         raise StoreError(f"{message}: {safe_url(url)}")
     try:
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, **_JSON)
     except (SQLAlchemyError, ImportError) as exc:
         raise StoreError(f"پایگاه داده باز نشد. / Cannot open {safe_url(url)}: {exc}") from exc
 
@@ -58,13 +63,18 @@ def open_engine(url: str) -> Engine:
 def _sqlite_engine(url: str, database: str) -> Engine:
     if database and database != ":memory:":
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **_JSON)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" below opens transactions
         cursor = dbapi_connection.cursor()
-        for pragma in ("foreign_keys = ON", "journal_mode = WAL", "busy_timeout = 30000"):
+        for pragma in (
+            "foreign_keys = ON",
+            "journal_mode = WAL",
+            "synchronous = NORMAL",
+            "busy_timeout = 30000",
+        ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
