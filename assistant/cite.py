@@ -25,6 +25,7 @@ def citation(
         chunk_id=chunk_id,
         speaker=doc.speaker,
         date=doc.date_jalali or doc.date,
+        doc_sha256=doc.content_hash,
     )
 
 

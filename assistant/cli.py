@@ -253,9 +253,9 @@ def eval_cmd(
 @embed_model_option
 def serve(host: str, port: int, index_dir: Path | None, embed_model: str | None) -> None:
     """Start the Persian chat (Gradio) for students and trainers."""
-    import ui  # the top-level Gradio app, installed beside the package
+    from .web import serve as serve_web
 
-    ui.serve(host=host, port=port, settings=_settings(index_dir=index_dir, embed_model=embed_model))
+    serve_web(host=host, port=port, settings=_settings(index_dir=index_dir, embed_model=embed_model))
 
 
 @main.group()

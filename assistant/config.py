@@ -59,6 +59,9 @@ class Settings:
     llm_model: str = ""
     llm_base_url: str = ""
     admin_password: str = ""
+    trainer_password: str = ""
+    answer_workers: int = 2  # questions computing at once (the machine's cores)
+    max_queue: int = 64  # questions waiting for a worker before new ones are refused as "busy"
     database_url: str = ""
     log_questions: bool = True
     retention_days: int = 90
@@ -76,6 +79,9 @@ class Settings:
             llm_model=os.environ.get("ASSISTANT_LLM_MODEL", ""),
             llm_base_url=os.environ.get("ASSISTANT_LLM_BASE_URL", ""),
             admin_password=os.environ.get("ASSISTANT_ADMIN_PASSWORD", ""),
+            trainer_password=os.environ.get("ASSISTANT_TRAINER_PASSWORD", ""),
+            answer_workers=_env_int("ASSISTANT_ANSWER_WORKERS", cls.answer_workers),
+            max_queue=_env_int("ASSISTANT_MAX_QUEUE", cls.max_queue),
             database_url=os.environ.get("ASSISTANT_DATABASE_URL", "").strip(),
             log_questions=_env_flag("ASSISTANT_LOG_QUESTIONS", cls.log_questions),
             retention_days=_env_int("ASSISTANT_RETENTION_DAYS", cls.retention_days),

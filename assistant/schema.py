@@ -7,7 +7,7 @@ They are plain dataclasses so that they serialize to plain JSON.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -38,6 +38,12 @@ class Document:
     @property
     def body(self) -> str:
         return self.text[self.body_start :]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        """A stored document (``store.json``, a version file); unknown keys from newer builds ignored."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
 
     def meta(self) -> dict[str, Any]:
         """Everything but the text: what a reader sees next to a quote."""
@@ -86,9 +92,20 @@ class Citation:
     chunk_id: str = ""
     speaker: str = ""
     date: str = ""
+    doc_sha256: str = ""  # the quoted version of the document (see versions.py)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Citation:
+        return cls(**_known(cls, data))
+
+
+def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """The keys of ``data`` that are fields of ``cls``: stored JSON from older or newer code loads."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
 
 
 @dataclass(frozen=True)
@@ -109,6 +126,7 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     related: list[Citation] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    build_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -122,7 +140,24 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "related": [c.to_dict() for c in self.related],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "build_id": self.build_id,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        """The inverse of ``to_dict``: a logged or API answer back as a typed record."""
+        sentences = [
+            AnswerSentence(**{**_known(AnswerSentence, s), "citations": tuple(s.get("citations", ()))})
+            for s in data.get("sentences", [])
+        ]
+        rest = _known(cls, {k: v for k, v in data.items() if k not in ("sentences", "citations", "related")})
+        rest.pop("text", None)
+        return cls(
+            **{**rest, "text": data.get("answer", ""), "abstained": bool(data.get("abstained"))},
+            sentences=sentences,
+            citations=[Citation.from_dict(c) for c in data.get("citations", [])],
+            related=[Citation.from_dict(c) for c in data.get("related", [])],
+        )
 
 
 @dataclass
