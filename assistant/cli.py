@@ -269,7 +269,29 @@ def feedback_export(as_csv: bool) -> None:
     """Export ratings and unanswered questions for trainers."""
     from .feedback import FeedbackStore
 
-    FeedbackStore(_settings().feedback_db).export_csv(sys.stdout)
+    FeedbackStore(_settings().store_url).export_csv(sys.stdout)
+
+
+@main.group()
+def review() -> None:
+    """Trainers' verdicts on the citations of logged answers."""
+
+
+@review.command("export")
+@click.option("--csv", "fmt", flag_value="csv", help="CSV, one row per verdict.")
+@click.option("--json", "fmt", flag_value="json", help="A JSON array, one object per verdict.")
+def review_export(fmt: str | None) -> None:
+    """Export every verdict with its question, answer and the citation judged."""
+    from .store import Store, write_verdicts_csv, write_verdicts_json
+
+    if fmt is None:
+        raise click.UsageError("Choose --csv or --json.")
+    store = Store.from_settings(_settings())
+    try:
+        items = store.verdict_exports()
+    finally:
+        store.close()
+    (write_verdicts_csv if fmt == "csv" else write_verdicts_json)(items, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,14 @@ def _env_int(name: str, default: int) -> int:
         raise AssistantError(message) from None
 
 
+def _env_flag(name: str, default: bool) -> bool:
+    """Why: "0", "false", "off" and "no" read as off, anything else set as on."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    return value not in ("0", "false", "off", "no")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Paths, model and retrieval knobs.  ``Settings.from_env()`` is the usual entry."""
@@ -54,6 +62,9 @@ class Settings:
     trainer_password: str = ""
     answer_workers: int = 2  # questions computing at once (the machine's cores)
     max_queue: int = 64  # questions waiting for a worker before new ones are refused as "busy"
+    database_url: str = ""
+    log_questions: bool = True
+    retention_days: int = 90
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -71,6 +82,9 @@ class Settings:
             trainer_password=os.environ.get("ASSISTANT_TRAINER_PASSWORD", ""),
             answer_workers=_env_int("ASSISTANT_ANSWER_WORKERS", cls.answer_workers),
             max_queue=_env_int("ASSISTANT_MAX_QUEUE", cls.max_queue),
+            database_url=os.environ.get("ASSISTANT_DATABASE_URL", "").strip(),
+            log_questions=_env_flag("ASSISTANT_LOG_QUESTIONS", cls.log_questions),
+            retention_days=_env_int("ASSISTANT_RETENTION_DAYS", cls.retention_days),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         for key in ("corpus_dir", "index_dir", "home"):
@@ -89,4 +103,10 @@ class Settings:
 
     @property
     def feedback_db(self) -> Path:
+        """The SQLite file of the store when no ``database_url`` is set."""
         return self.home / "feedback.sqlite"
+
+    @property
+    def store_url(self) -> str:
+        """Where questions, ratings, gaps and verdicts live (``assistant.store``)."""
+        return self.database_url or f"sqlite:///{self.feedback_db}"
