@@ -127,7 +127,7 @@ def test_chat_answer_streams_in_then_carries_its_citations(server, seed_settings
     final = texts[-1]
     assert "▍" not in final and "[1]" in final and "مهارت‌های اعتمادسازی در روابط عمومی" in final
     answers = next(v for k, v in frames[-1].items() if isinstance(k, gr.State) and isinstance(v, dict))
-    assert answers[len(chats[-1]) - 1].citations, "the last frame keeps the answer for its buttons"
+    assert answers[len(chats[-1]) - 1].answer.citations, "the last frame keeps the answer for its buttons"
 
 
 # --------------------------------------------------------------------------- the page, offline
@@ -348,7 +348,7 @@ def test_ui_py_is_the_thin_entry_point():
 
 def test_web_layer_uses_only_the_facade():
     """``assistant/web`` imports the facade (pipeline), shared types and settings, never the stages."""
-    allowed = {"pipeline", "schema", "config", "errors", "store", "feedback"}
+    allowed = {"pipeline", "schema", "config", "errors", "store", "topics"}
     for module in (PROJECT_ROOT / "assistant" / "web").glob("*.py"):
         source = module.read_text(encoding="utf-8")
         assert len(source.splitlines()) <= 350, module
