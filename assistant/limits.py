@@ -129,6 +129,10 @@ class ClientLimiter:
         for key in [k for k, b in self._clients.items() if b.inflight == 0][:excess]:
             del self._clients[key]
 
+    def __len__(self) -> int:
+        """Client keys remembered (bounded by ``max_clients`` plus those with requests running)."""
+        return len(self._clients)
+
     def inflight(self, client_key: str) -> int:
         with self._lock:
             bucket = self._clients.get(client_key)

@@ -131,7 +131,9 @@ def test_parallel_guesses_from_one_client_are_checked_one_at_a_time():
     secrets = Secrets(admin=Secret(hashed=PasswordHash.parse(hash_password(ADMIN, n=2**12))))
     guard = LoginGuard(secrets, clock=ManualClock())  # time stands still: no back-off expires
     results = []
-    threads = [threading.Thread(target=lambda: results.append(guard.check("bot", "guess"))) for _ in range(20)]
+    threads = [
+        threading.Thread(target=lambda: results.append(guard.check("bot", "guess"))) for _ in range(20)
+    ]
     for t in threads:
         t.start()
     for t in threads:
