@@ -142,3 +142,33 @@ def test_in_flight_requests_are_capped_per_client():
     assert asyncio.run(scenario()) == (200, 200, 429)
     assert entered == 2
     assert limiter.inflight("192.0.2.1") == 0
+
+
+def test_wired_into_a_real_gradio_app():
+    """The way the web app wires it: FastAPI's ``middleware`` through ``launch(app_kwargs=...)``."""
+    import gradio as gr
+    import httpx
+    from starlette.middleware import Middleware
+
+    from tests.conftest import free_port
+
+    limiter = ClientLimiter(LimitPolicy(per_minute=6, burst=2), clock=ManualClock())
+    with gr.Blocks() as demo:
+        box = gr.Textbox()
+        box.submit(lambda text: text[::-1], box, box, api_name="echo")
+    guard = Middleware(RequestGuard, max_body_bytes=CAP, limiters=dict.fromkeys(GRADIO_API_PREFIXES, limiter))
+    demo.launch(
+        server_port=free_port(), prevent_thread_lock=True, quiet=True, app_kwargs={"middleware": [guard]}
+    )
+    try:
+        url = demo.local_url.rstrip("/")
+        small = httpx.post(f"{url}/gradio_api/upload", files={"files": ("a.txt", b"x" * 100)})
+        big = httpx.post(f"{url}/gradio_api/upload", files={"files": ("b.txt", b"x" * CAP)})
+        assert small.status_code == 200 and small.json()[0].endswith("a.txt")
+        assert big.status_code == 413 and "MB" in big.json()["error"]
+        asked = [httpx.post(f"{url}/gradio_api/call/echo", json={"data": ["سلام"]}) for _ in range(2)]
+        assert "event_id" in asked[0].json()  # the refused big upload cost nothing; the burst is 2
+        assert asked[1].status_code == 429 and asked[1].headers["retry-after"] == "10"
+        assert httpx.get(url).status_code == 200  # the page itself is not limited
+    finally:
+        demo.close()
