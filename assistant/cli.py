@@ -37,7 +37,7 @@ def _progress_bar():
             bar = bars[stage] = tqdm(
                 total=total,
                 desc=stage,
-                unit="chunk" if stage == "embed" else "doc",
+                unit={"chunk": "doc", "embed": "chunk"}.get(stage, "step"),
                 file=sys.stderr,
                 dynamic_ncols=True,
             )
