@@ -244,6 +244,7 @@ class LoginGuard:
     def check(self, client_key: str, password: str, role: Role | str | None = None) -> LoginResult:
         """``role``: the tab being opened (None: whichever role the password opens)."""
         need = Role(role) if role is not None else None
+        client_key = client_key or "unknown"
         if not self.secrets.can_open(need or Role.TRAINER):
             return LoginResult(False, message=DISABLED)
         refused = self._reserve(client_key)
@@ -285,9 +286,10 @@ class LoginGuard:
             now = self._clock()
             client = self._clients.get(key) or _Client()
             count = len(client.failures)
+            locked = client.locked_until > now
             wait = max(client.locked_until, client.next_try) - now
         what = need.value if need else "any"
-        if client.locked_until > now:
+        if locked:
             log.warning(
                 "wrong %s password from %s (%d recent): locked out for %.0f s", what, key, count, wait
             )
