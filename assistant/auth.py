@@ -151,9 +151,13 @@ class Secrets:
         """Whether any configured password opens ``need`` (else hide that tab)."""
         return self.admin.configured or (need is Role.TRAINER and self.trainer.configured)
 
-    def role_for(self, password: str) -> Role | None:
-        admin, trainer = self.admin.matches(password), self.trainer.matches(password)  # both, always
-        return Role.ADMIN if admin else Role.TRAINER if trainer else None
+    def role_for(self, password: str, need: Role | None = None) -> Role | None:
+        """The role this password opens; only the secrets that could open ``need`` are checked."""
+        if self.admin.matches(password):
+            return Role.ADMIN
+        if need is not Role.ADMIN and self.trainer.matches(password):
+            return Role.TRAINER
+        return None
 
 
 @dataclass(frozen=True)
@@ -250,7 +254,7 @@ class LoginGuard:
         refused = self._reserve(client_key)
         if refused is not None:
             return refused
-        matched = self.secrets.role_for(password or "")
+        matched = self.secrets.role_for(password or "", need)
         if matched is not None and (need is None or matched.opens(need)):
             with self._lock:
                 self._clients.pop(client_key, None)
