@@ -316,6 +316,8 @@ def build_index(
             removed_documents=sorted(previous - {d.doc_id for d in kept_docs}),
             skipped=skipped,
         )
+        if progress:
+            progress("write", 0, 1)
         try:
             tmp.mkdir()
             DenseIndex.build(vectors).save(tmp / "dense.faiss")
@@ -356,6 +358,8 @@ def build_index(
             shutil.rmtree(tmp, ignore_errors=True)
             raise _write_failure(exc, builds) from exc
         _prune(builds, final)
+        if progress:
+            progress("write", 1, 1)
     return report
 
 

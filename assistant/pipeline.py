@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from .answer import Evidence, ExtractiveAnswerer, LLMAnswerer, chat_model_from_settings
@@ -26,6 +27,7 @@ from .embed import Embedder
 from .errors import AssistantError
 from .index import Index, build_index, current_build, ensure_index, load_index, versions_dir
 from .load import SUPPORTED
+from .normalize import normalize
 from .retrieve import HybridRetriever, Searcher
 from .schema import Answer, BuildReport, Citation, Document, Hit, SkippedFile
 from .versions import VersionStore
@@ -204,6 +206,10 @@ class Assistant:
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         return self.answer(self.retrieve(question, k))
+
+    def embed_questions(self, texts: list[str]) -> np.ndarray:
+        """L2-normalized query vectors (the review tab groups unanswered questions by them)."""
+        return self.embedder.embed_batch([normalize(t) for t in texts], kind="query")
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
         """Passages for a search box (no answer): the same hybrid scores the answerer sees."""

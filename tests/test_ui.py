@@ -29,7 +29,7 @@ from assistant.corpus import UploadRejected, safe_filename, save_upload
 from assistant.feedback import FeedbackStore
 from assistant.pipeline import QuotedSource
 from assistant.schema import Citation, Document
-from assistant.web import build_demo, render, serve, theme
+from assistant.web import build_demo, passages, render, serve, theme
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = PROJECT_ROOT / "corpus"
@@ -127,7 +127,7 @@ def test_chat_answer_streams_in_then_carries_its_citations(server, seed_settings
     final = texts[-1]
     assert "▍" not in final and "[1]" in final and "مهارت‌های اعتمادسازی در روابط عمومی" in final
     answers = next(v for k, v in frames[-1].items() if isinstance(k, gr.State) and isinstance(v, dict))
-    assert answers[len(chats[-1]) - 1].citations, "the last frame keeps the answer for its buttons"
+    assert answers[len(chats[-1]) - 1].answer.citations, "the last frame keeps the answer for its buttons"
 
 
 # --------------------------------------------------------------------------- the page, offline
@@ -227,7 +227,7 @@ def test_source_html_marks_the_quote_inside_its_paragraph():
     start = text.index(quote)
     doc = _doc(text, len(front))
     chip = render.Chip("citation", _citation(2, start, start + len(quote), quote))
-    out = render.source_html(chip, QuotedSource(doc, doc))
+    out = passages.source_html(chip, QuotedSource(doc, doc))
     assert "<mark>جملهٔ &lt;b&gt;دوم&lt;/b&gt; است.</mark>" in out
     assert "جملهٔ یکم." in out and "جملهٔ سوم." in out  # the rest of the paragraph
     assert "بند نخست" not in out and "بند پایانی" not in out  # not the neighbours
@@ -238,7 +238,9 @@ def test_source_html_marks_the_quote_inside_its_paragraph():
 def test_related_passage_is_not_marked_as_a_citation():
     text = "یک بند مرتبط <img src=x onerror=alert(1)>."
     doc = _doc(text)
-    out = render.source_html(render.Chip("related", _citation(1, 0, len(text), text)), QuotedSource(doc, doc))
+    out = passages.source_html(
+        render.Chip("related", _citation(1, 0, len(text), text)), QuotedSource(doc, doc)
+    )
     assert "<mark>" not in out
     assert "مرتبط" in out
     assert "<img" not in out and "&lt;img src=x onerror=alert(1)&gt;" in out
@@ -246,13 +248,13 @@ def test_related_passage_is_not_marked_as_a_citation():
 
 def test_paragraph_bounds_caps_a_page_without_blank_lines():
     text = "الف " * 2000
-    left, right = render.paragraph_bounds(text, 4000, 4010)
+    left, right = passages.paragraph_bounds(text, 4000, 4010)
     assert left <= 4000 and right >= 4010
-    assert right - left <= render.CONTEXT_MAX_CHARS + 10
+    assert right - left <= passages.CONTEXT_MAX_CHARS + 10
 
 
 def test_document_html_escapes_the_whole_text():
-    out = render.document_html(_doc("<script>window.__pwned=1</script>\n\nمتن"))
+    out = passages.document_html(_doc("<script>window.__pwned=1</script>\n\nمتن"))
     assert "<script>" not in out
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in out
 
@@ -346,7 +348,7 @@ def test_ui_py_is_the_thin_entry_point():
 
 def test_web_layer_uses_only_the_facade():
     """``assistant/web`` imports the facade (pipeline), shared types and settings, never the stages."""
-    allowed = {"pipeline", "schema", "config", "errors", "store", "feedback"}
+    allowed = {"pipeline", "schema", "config", "errors", "store", "topics"}
     for module in (PROJECT_ROOT / "assistant" / "web").glob("*.py"):
         source = module.read_text(encoding="utf-8")
         assert len(source.splitlines()) <= 350, module

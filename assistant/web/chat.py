@@ -16,7 +16,7 @@ import gradio as gr
 
 from ..pipeline import QuestionError, validate_question
 from ..schema import Answer
-from . import render
+from . import passages, render
 from .render import Chip
 from .service import Service, error_text
 
@@ -74,7 +74,7 @@ def stream_frames(answer: Answer) -> list[str]:
 def build_chat_tab(service: Service) -> ChatTab:
     """Components first, then their handlers, then the events (Gradio's demo idiom)."""
     settings = service.settings
-    answers_state = gr.State({})  # chat message index → Answer
+    answers_state = gr.State({})  # chat message index → Reply (the answer and its log id)
     turns_state = gr.State([])  # the conversation's answers, oldest first
     chips_state = gr.State([])  # the Chip of each visible button
     open_doc = gr.State("")
@@ -112,7 +112,7 @@ def build_chat_tab(service: Service) -> ChatTab:
             status = gr.Markdown(rtl=True, elem_id="pr-status")
             gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question_box], label="نمونه پرسش‌ها")
         with gr.Column(scale=2):
-            source_view = gr.HTML(render.PLACEHOLDER_SOURCE, label="منبع", elem_id="pr-source")
+            source_view = gr.HTML(passages.PLACEHOLDER_SOURCE, label="منبع", elem_id="pr-source")
             with gr.Row():
                 whole_btn = gr.Button("نمایش کل سند / whole document", size="sm", elem_id="pr-whole")
             with gr.Accordion("جمله به جمله: کدام منبع کدام ادعا را پشتیبانی می‌کند", open=False):
@@ -149,13 +149,14 @@ def build_chat_tab(service: Service) -> ChatTab:
         ]
         yield {chatbot: list(history), question_box: "", status: "", **show(None)}
         try:
-            answer = service.ask(question, list(turns or [])[-MAX_TURNS:], client=client_key(request))
+            reply = service.ask(question, list(turns or [])[-MAX_TURNS:], client=client_key(request))
         except Exception as exc:
             message = error_text(exc)
             warn(message)
             history[-1] = {"role": "assistant", "content": f"⚠️ {render.md_escape(message)}"}
             yield {chatbot: list(history), status: f"⚠️ {render.md_escape(message)}"}
             return
+        answer = reply.answer
         for frame in stream_frames(answer):
             history[-1] = {"role": "assistant", "content": frame}
             yield {chatbot: list(history)}  # a copy per frame: each frame is its own state
@@ -163,39 +164,39 @@ def build_chat_tab(service: Service) -> ChatTab:
         history[-1] = {"role": "assistant", "content": render.answer_markdown(answer)}
         yield {
             chatbot: list(history),
-            answers_state: {**(answers or {}), len(history) - 1: answer},
+            answers_state: {**(answers or {}), len(history) - 1: reply},
             turns_state: [*(turns or []), answer][-MAX_TURNS:],
-            source_view: render.PLACEHOLDER_SOURCE,
+            source_view: passages.PLACEHOLDER_SOURCE,
             **show(answer),
         }
 
     def open_chip(i: int):
         def handler(chips_now: list[Chip]):
             if not chips_now or i >= len(chips_now):
-                return render.PLACEHOLDER_SOURCE, ""
+                return passages.PLACEHOLDER_SOURCE, ""
             chip = chips_now[i]
             try:
                 source = service.assistant().open_citation(chip.citation)
             except Exception as exc:
                 return render.error_html(error_text(exc)), ""
-            return render.source_html(chip, source), chip.citation.doc_id if source.current else ""
+            return passages.source_html(chip, source), chip.citation.doc_id if source.current else ""
 
         return handler
 
     def on_select(answers: dict, evt: gr.SelectData):
         """Clicking an earlier answer brings its citations back under the chat."""
         index = evt.index if isinstance(evt.index, int) else evt.index[0]
-        answer = (answers or {}).get(index)
-        return show(answer) if answer is not None else {}
+        reply = (answers or {}).get(index)
+        return show(reply.answer) if reply is not None else {}
 
     def on_like(answers: dict, data: gr.LikeData, request: gr.Request):
         index = data.index if isinstance(data.index, int) else data.index[0]
-        answer = (answers or {}).get(index)
-        if answer is None:
+        reply = (answers or {}).get(index)
+        if reply is None:
             return "⚠️ این پیام پاسخی برای ارزیابی ندارد. / Nothing to rate in this message."
         rating = {True: 1, False: -1}.get(data.liked)  # type: ignore[call-overload]
         try:
-            service.rate(answer, rating, f"{client_key(request)}:{index}")
+            service.rate(reply, rating, f"{client_key(request)}:{index}")
         except Exception as exc:
             return f"⚠️ {render.md_escape(error_text(exc))}"
         if rating == 1:
@@ -221,7 +222,7 @@ def build_chat_tab(service: Service) -> ChatTab:
         on_select, [answers_state], [chips_state, chips_md, answer_table, *chips], api_visibility="private"
     )
     chatbot.clear(
-        lambda: [{}, [], [], "", render.PLACEHOLDER_SOURCE, "", [], *chip_buttons([])],
+        lambda: [{}, [], [], "", passages.PLACEHOLDER_SOURCE, "", [], *chip_buttons([])],
         None,
         [answers_state, turns_state, chips_state, chips_md, source_view, open_doc, answer_table, *chips],
         api_visibility="private",

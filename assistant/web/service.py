@@ -20,9 +20,10 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import AssistantError
-from ..feedback import FeedbackStore
 from ..pipeline import Assistant, BuildEvent, needs_first_build
 from ..schema import Answer
+from ..store import ReviewPage, ReviewQuery, Store, Verdict, write_verdicts_csv, write_verdicts_json
+from ..topics import Topic
 
 log = logging.getLogger("assistant.web")
 
@@ -39,6 +40,14 @@ def error_text(exc: BaseException) -> str:
         return str(exc)
     log.error("web handler failed", exc_info=exc)
     return INTERNAL_ERROR
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer and its row in the question log (None when logging is off or failed)."""
+
+    answer: Answer
+    log_id: int | None
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,7 @@ class Service:
         self.settings = settings
         self.say = say
         self._assistant: Assistant | None = None
-        self._store: FeedbackStore | None = None
+        self._store: Store | None = None
         self._lock = threading.Lock()
         self.gate = AnswerGate(settings.answer_workers, settings.max_queue)
 
@@ -119,30 +128,35 @@ class Service:
         helper.warm_up()
         return helper
 
-    def store(self) -> FeedbackStore:
+    def store(self) -> Store:
         """Opened on first use, so that building the app writes nothing."""
         with self._lock:
             if self._store is None:
-                self._store = FeedbackStore(self.settings.feedback_db)
+                self._store = Store.from_settings(self.settings)
             return self._store
 
     # ------------------------------------------------------------------ questions
 
-    def ask(self, question: str, history: list[Any] | None = None, *, client: str = "") -> Answer:
+    def ask(self, question: str, history: list[Any] | None = None, *, client: str = "") -> Reply:
         """One answer for the chat and the API alike, computed in turn, then logged."""
         a = self.assistant()
         with self.gate.turn():
             answer = a.ask(question, history=history) if history else a.ask(question)
-        self.log(answer)
-        return answer
+        return Reply(answer, self.log(answer))
 
-    def log(self, answer: Answer) -> None:
-        if not answer.abstained:
-            return
+    def log(self, answer: Answer) -> int | None:
+        """Log the question and answer (and count a gap on abstention); never fails the answer."""
         try:
-            self.store().log_gap(answer.question, answer.to_dict())
+            return self.store().log_answer(
+                answer.question,
+                answer.to_dict(),
+                resolved_question=getattr(answer, "resolved_question", ""),
+                build_id=answer.build_id,
+                timings=answer.timings_ms,
+            )
         except Exception:
-            log.exception("could not log the gap")
+            log.exception("could not log the answer")
+            return None
 
     # ------------------------------------------------------------------ maintainers and trainers
 
@@ -176,11 +190,41 @@ class Service:
     def start_background(self, app: Any) -> None:
         """Chores beside the server: pick up new builds however they were made."""
 
-    def rate(self, answer: Answer, rating: int | None, key: str) -> None:
+    def rate(self, reply: Reply, rating: int | None, key: str) -> None:
         if rating is None:
             self.store().retract(key)
         else:
-            self.store().record(answer.question, answer.to_dict(), rating, vote_key=key)
+            data = None if reply.log_id is not None else reply.answer.to_dict()
+            self.store().rate(
+                rating, answer_id=reply.log_id, question=reply.answer.question, answer=data, vote_key=key
+            )
+
+    # ------------------------------------------------------------------ the trainers' desk
+
+    def review_queue(self, query: ReviewQuery) -> ReviewPage:
+        return self.store().review_queue(query)
+
+    def logged_answer(self, answer_id: int) -> Answer | None:
+        found = self.store().get_answer(answer_id)
+        return None if found is None else Answer.from_dict(found.answer)
+
+    def verdicts(self, answer_id: int) -> dict[int, Verdict]:
+        return {v.n: v for v in self.store().verdicts(answer_id)}
+
+    def set_verdict(self, answer_id: int, citation_n: int, verdict: str, note: str, reviewer: str) -> Verdict:
+        return self.store().set_verdict(answer_id, citation_n, verdict, note=note, reviewer=reviewer)
+
+    def gap_topics(self) -> list[Topic]:
+        """Unanswered questions grouped by their e5 vectors, so trainers see what material to add."""
+        return self.store().gap_clusters(self.assistant().embed_questions)
+
+    def export_verdicts(self, fmt: str, folder: Path) -> Path:
+        """Write every verdict as CSV or JSON lines into ``folder``; the path for a download."""
+        path = folder / f"verdicts.{'csv' if fmt == 'csv' else 'jsonl'}"
+        items = self.store().verdict_exports()
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            (write_verdicts_csv if fmt == "csv" else write_verdicts_json)(items, fh)
+        return path
 
 
 _services: dict[Settings, Service] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ..pipeline import QuestionError
-from . import render
+from . import passages, render
 from .chat import ChatTab, warn
 from .service import Service, error_text
 
@@ -69,7 +69,7 @@ def build_sources_tab(
         doc = service.assistant().document(doc_id)
         if doc is None:
             return render.error_html("این سند در نمایه نیست. / This document is not in the index.")
-        return render.document_html(doc)
+        return passages.document_html(doc)
 
     def open_whole(doc_id: str):
         if not doc_id:
