@@ -89,3 +89,18 @@ def serve_ui():
     yield start
     for app in apps:
         app.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (see ``browser_kit.py``)."""
+    from browser_kit import CHROMIUM, CHROMIUM_ARGS, sync_api
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()

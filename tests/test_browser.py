@@ -12,9 +12,9 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
+from browser_kit import Page, sync_api
 from conftest import free_port
 
 from assistant.config import Settings
@@ -23,21 +23,8 @@ from assistant.web import get_service, serve
 
 pytestmark = pytest.mark.browser
 
-sync_api = pytest.importorskip("playwright.sync_api")
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = PROJECT_ROOT / "corpus"
-ARTIFACTS = PROJECT_ROOT / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ADMIN_PASSWORD = "browser-test-admin"
 TRUST_QUESTION = "ارکان اعتماد در روابط عمومی کدام‌اند؟"
 HOSTILE_QUESTION = "مدیریت بحران رسانه‌ای با چه چیزی آغاز می‌شود؟"
@@ -87,52 +74,6 @@ def browser_settings(tmp_path_factory, home) -> Settings:
 @pytest.fixture(scope="module")
 def server(serve_ui, browser_settings) -> str:
     return serve_ui(browser_settings)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-class Page:
-    """A fresh page that records every request it makes."""
-
-    def __init__(self, browser, url: str):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="fa-IR")
-        self.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
-        self.page = self.context.new_page()
-        self.requests: list[str] = []
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.on("pageerror", lambda e: self.requests.append(f"pageerror:{e}"))
-        self.page.goto(url)
-        self.page.locator("#pr-question textarea").wait_for()
-
-    def outside_requests(self) -> list[str]:
-        local = {"127.0.0.1", "localhost", "::1", "[::1]"}
-        return [
-            u for u in self.requests
-            if not u.startswith(("data:", "blob:")) and urlsplit(u).hostname not in local
-        ]  # fmt: skip
-
-    def ask(self, question: str) -> None:
-        self.page.locator("#pr-question textarea").fill(question)
-        self.page.locator("#pr-ask").click()
-
-    def shot(self, name: str) -> Path:
-        ARTIFACTS.mkdir(exist_ok=True)
-        path = ARTIFACTS / name
-        self.page.screenshot(path=str(path), full_page=True)
-        return path
-
-    def close(self) -> None:
-        self.context.close()
 
 
 @pytest.fixture

@@ -1,0 +1,131 @@
+"""A whole class at once, over the real server: answers during a rebuild, uploads only for the admin."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from gradio_client import Client
+
+from assistant.config import Settings
+from assistant.pipeline import BuildDone
+from assistant.web import get_service
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = ["ارکان اعتماد در روابط عمومی کدام‌اند؟", "شفافیت به چه معناست؟", "پاسخگویی یعنی چه؟"]
+
+
+@pytest.fixture(scope="module")
+def class_settings(tmp_path_factory, home) -> Settings:
+    base = tmp_path_factory.mktemp("serving")
+    shutil.copytree(PROJECT_ROOT / "corpus", base / "corpus")
+    return Settings(
+        corpus_dir=base / "corpus",
+        index_dir=base / "index",
+        home=home,
+        admin_password="adm1n",
+        rate_per_minute=120,  # 2 questions a second per address, bursts of 5
+        rate_burst=5,
+    )
+
+
+@pytest.fixture(scope="module")
+def server(serve_ui, class_settings) -> str:
+    return serve_ui(class_settings)
+
+
+def test_chat_keeps_answering_during_an_index_tab_rebuild(server, class_settings):
+    """The Index tab's rebuild (a child process) runs while students keep getting answers."""
+    (class_settings.corpus_dir / "new.md").write_text(
+        "# اخلاق حرفه‌ای\n\nرازداری حرفه‌ای یعنی اطلاعات محرمانه بدون اجازه منتشر نشود.\n", encoding="utf-8"
+    )
+    service = get_service(class_settings)
+    events: list[object] = []
+    build = threading.Thread(target=lambda: events.extend(service.rebuild()))
+    build.start()
+    client = Client(server, verbose=False)
+    answered_during_build = 0
+    while build.is_alive():
+        answer = client.predict(QUESTIONS[answered_during_build % len(QUESTIONS)], api_name="/ask")
+        assert not answer["abstained"] and answer["citations"]
+        answered_during_build += build.is_alive()
+        time.sleep(0.5)  # one student asking again and again, within the per-address rate
+    build.join()
+    assert isinstance(events[-1], BuildDone) and events[-1].report["documents"] == 2
+    assert answered_during_build >= 3, "the chat was served while the index was being rebuilt"
+    after = client.predict("رازداری حرفه‌ای یعنی چه؟", api_name="/ask")
+    assert after["citations"] and after["citations"][0]["doc_id"] == "new.md"  # and the new build is served
+
+
+def _upload(server: str) -> tuple[int, str]:
+    boundary = uuid.uuid4().hex
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="x.md"\r\n'
+        f"Content-Type: text/markdown\r\n\r\n# x\r\n--{boundary}--\r\n"
+    ).encode()
+    request = urllib.request.Request(
+        server.rstrip("/") + "/gradio_api/upload",
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def test_anonymous_upload_is_refused(server, class_settings):
+    status, body = _upload(server)
+    assert status == 403
+    message = json.loads(body)["error"]
+    assert "مدیر" in message and "admin login" in message
+    service = get_service(class_settings)
+    assert service.login("127.0.0.1", "adm1n", "admin").ok  # what the Index tab's login does
+    status, body = _upload(server)
+    assert status == 200, body  # the admin's address may upload now
+
+
+def test_oversized_request_is_refused_before_it_is_read(server, class_settings):
+    request = urllib.request.Request(
+        server.rstrip("/") + "/gradio_api/call/ask",
+        data=b"{}",
+        headers={
+            "Content-Type": "application/json",
+            "Content-Length": str(class_settings.max_request_bytes + 1),
+        },
+    )
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=30)
+    assert err.value.code == 413
+
+
+def _post_question(server: str, question: str) -> tuple[int, str]:
+    request = urllib.request.Request(
+        server.rstrip("/") + "/gradio_api/call/ask",
+        data=json.dumps({"data": [question, None]}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers.get("Retry-After", "")
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers.get("Retry-After", "")
+
+
+def test_a_flooding_client_is_told_to_wait(server, class_settings):
+    """Fire-and-forget questions past the burst get 429 with Retry-After, in Persian and English."""
+    replies = [_post_question(server, QUESTIONS[0]) for _ in range(30)]
+    accepted = [r for r in replies if r[0] == 200]
+    refused = [r for r in replies if r[0] == 429]
+    assert len(accepted) >= 1 and len(refused) >= 15, replies
+    assert all(int(after) >= 1 for _, after in refused)
+    time.sleep(3)  # the bucket refills at 2 a second
+    assert _post_question(server, QUESTIONS[1])[0] == 200
