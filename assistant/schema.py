@@ -93,11 +93,18 @@ class Citation:
 
 @dataclass(frozen=True)
 class AnswerSentence:
-    """One sentence of an answer and the citation numbers backing it."""
+    """One sentence of an answer and the citation numbers backing it.
+
+    ``support`` is how well a generated sentence is backed by the passages it
+    cites (None for quoted sentences, which are the source itself);
+    ``supported=False`` marks a generated sentence kept out of the answer text.
+    """
 
     text: str
     citations: tuple[int, ...]
     score: float = 0.0
+    support: float | None = None
+    supported: bool = True
 
 
 @dataclass
@@ -109,14 +116,29 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     related: list[Citation] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    #: the question retrieval ran with (after typing fixes and follow-up resolution)
+    resolved_question: str = ""
+    #: what the typed text was read as (transliterated, layout-fixed, glossed); "" when unchanged
+    understood_as: str = ""
+
+    def __post_init__(self) -> None:
+        self.resolved_question = self.resolved_question or self.question
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
+            "resolved_question": self.resolved_question,
+            "understood_as": self.understood_as,
             "answer": self.text,
             "abstained": self.abstained,
             "sentences": [
-                {"text": s.text, "citations": list(s.citations), "score": round(s.score, 4)}
+                {
+                    "text": s.text,
+                    "citations": list(s.citations),
+                    "score": round(s.score, 4),
+                    "support": None if s.support is None else round(s.support, 4),
+                    "supported": s.supported,
+                }
                 for s in self.sentences
             ],
             "citations": [c.to_dict() for c in self.citations],
