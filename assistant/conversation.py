@@ -139,22 +139,26 @@ def list_items(sentences: list[str]) -> list[str]:
 
 @dataclass
 class Context:
-    """What a follow-up can lean on: the previous question (resolved) and its answer.
+    """What a follow-up can lean on: the previous question (resolved), its answer, and the turn before.
 
     ``rerun`` answers a question afresh; it is called only when a follow-up needs
     the previous answer's items and the history carried no answer (or only text
-    without them).
+    without them).  An answer without a list defers to the turn before it, so
+    «سومی چطور؟» after «اولی یعنی چه؟» still counts in the list asked about first.
     """
 
     question: str
     answer: Answer | None = None
     rerun: Callable[[str], Answer] | None = None
+    previous: Context | None = None
 
     def items(self) -> list[str]:
         found = list_items(answer_sentences(self.answer)) if self.answer else []
         if not found and self.rerun and (self.answer is None or not self.answer.citations):
             self.answer = self.rerun(self.question)
             found = list_items(answer_sentences(self.answer))
+        if not found and self.previous is not None:
+            return self.previous.items()
         return found
 
     def topic(self) -> str:
@@ -169,7 +173,9 @@ def last_context(
     """Walk the history oldest first, resolving each question against the one before."""
     context = None
     for turn in history:
-        context = Context(resolve(read(turn.question), context), turn.answer, rerun)
+        known = turn.answer.resolved_question if turn.answer else ""
+        resolved = known if known and known != turn.answer.question else resolve(read(turn.question), context)
+        context = Context(resolved, turn.answer, rerun, context)
     return context
 
 
@@ -177,7 +183,7 @@ def last_context(
 FRAME_WORDS = frozenset(
     """کداماند کدام‌اند یعنی چه چی چیه چیست چیستند کدام کدامند کدوم کدومن اند است هست
     هستند بود بودند را رو به معنای معنی معناست تعریف کن کنید بده بدهید بگو بگویید
-    توضیح چرا چطور چطوره چگونه آیا مهم مهمه بیشتر مثال بزن بزنید لطفا لطفاً درباره
+    توضیح چرا چطور چطوره چگونه آیا مهم مهمه بیشتر مثال بزن بزنید لطفا لطفاً دارد دارند کجاست کیست کی کجا درباره
     دربارهٔ دربارهی در مورد از نظر شما می‌شود میشود شود هم و""".replace(ZWNJ, "").split()
 )
 
@@ -205,7 +211,7 @@ _ORDINAL = re.compile(
 )
 _PRONOUN = re.compile(
     r"\b(?:این|آن|اون|همین|همان)(?:\s+(?:مورد|موضوع|مفهوم|ویژگی|اصل|رکن|عامل)\b"
-    r"|(?=\s*(?:را|رو|است|هست|یعنی|چیست|چیه|چه|چی|مهم|به|در|چطور|چگونه)\b|\s*[؟?.!]|\s*$))"
+    r"|(?=\s*(?:را|رو|است|هست|هستند|بود|یعنی|چیست|چیه|چه|چی|چند|چقدر|کی|کجا|مهم|به|در|چطور|چگونه)\b|\s*[؟?.!]|\s*$))"
 )
 _HOW_ABOUT = re.compile(r"^(?:و\s+)?(?:درباره[ٔی]?\s+)?(?P<x>.+?)\s*(?:چطور|چطوره|چی|چه|هم|چه طور)?\s*[؟?]?$")
 
@@ -248,18 +254,26 @@ def _generic(question: str, subject: str) -> str | None:
 
 
 def _how_about(question: str, context: Context) -> str | None:
-    """«صداقت چطور؟» after «شفافیت یعنی چه؟» → «صداقت یعنی چه؟»."""
+    """«صداقت چطور؟» after «شفافیت یعنی چه؟» → «صداقت یعنی چه؟».
+
+    X takes the place of what the previous answer was about when the previous
+    question names it (a labelled line such as «مدیریت ضعیف بحران - …»), else
+    of the previous question's topic.
+    """
     if not re.search(r"(?:چطور|چطوره|چه طور|\bهم)\s*[؟?]?\s*$|^و\s", question):
         return None
     match = _HOW_ABOUT.match(question.strip())
-    subject, previous = topic(context.question), context.question
-    if not match or not subject:
+    if not match:
         return None
     x = " ".join(w for w in _words(match.group("x")) if not _frame(w))
-    if not x or len(x.split()) > 4:
+    previous = normalize(context.question)
+    labels = [_label(s) for s in answer_sentences(context.answer)] if context.answer else []
+    named = sorted((lb for lb in labels if lb and lb in previous), key=len, reverse=True)
+    subject = named[0] if named else topic(context.question)
+    if not x or not subject or len(x.split()) > 4:
         return None
-    resolved = normalize(previous).replace(subject, x, 1)
-    return resolved if resolved != normalize(previous) else None
+    resolved = previous.replace(subject, x, 1)
+    return resolved if resolved != previous else None
 
 
 def resolve(question: str, context: Context | None) -> str:

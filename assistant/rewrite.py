@@ -51,7 +51,7 @@ _LATIN_WORD = re.compile(r"[A-Za-z']+")
 _EN_STOP_WORDS = """a an the of to in on at by for from with about according is are was were be been
 do does did can could would should will shall may might must has have had and or
 as it its this that these those there their they them he she his her i you we
-our your me my tell say says said please"""
+our your me my tell say says said please one"""
 _EN_STOP = frozenset(_EN_STOP_WORDS.split())
 _PUNCT = {"?": "؟", ",": "،", ";": "؛"}
 
@@ -147,8 +147,8 @@ def gloss(text: str) -> str:
             elif token not in _EN_STOP:
                 out.append(token)
             i += 1
-    if out and out[0] == "چیست":  # "what is X?" → «X چیست؟»: the question word goes last in Persian
-        out = [*out[1:-1], "چیست", out[-1]] if out[-1] == "؟" else [*out[1:], "چیست"]
+    if out and out[0] in {"چیست", "چطور"}:  # "what is X?" → «X چیست؟»: Persian puts it last
+        out = [*out[1:-1], out[0], out[-1]] if out[-1] == "؟" else [*out[1:], out[0]]
     return " ".join(out).replace(" ؟", "؟")
 
 
