@@ -54,6 +54,22 @@ as it its this that these those there their they them he she his her i you we
 our your me my tell say says said please one"""
 _EN_STOP = frozenset(_EN_STOP_WORDS.split())
 _PUNCT = {"?": "؟", ",": "،", ";": "؛"}
+_EDGE = '?!.,:;"()'
+_LAYOUT_ONLY = re.compile(r"[A-Za-z][\[\];',`\\]|[\[\];',`\\][A-Za-z]")
+#: Chat words finglish spells as a rarer word («bede» → «بعد»): read these as people mean them.
+CHAT_WORDS = {
+    "chi": "چی",
+    "bede": "بده",
+    "begoo": "بگو",
+    "begu": "بگو",
+    "chie": "چیه",
+    "chiye": "چیه",
+    "kodaman": "کدامند",
+    "kodoman": "کدومن",
+    "kojast": "کجاست",
+    "chetori": "چطوری",
+    "mishe": "میشه",
+}
 
 
 @dataclass(frozen=True)
@@ -114,9 +130,12 @@ def _forms(word: str) -> list[str]:
     return forms
 
 
-def is_english(word: str) -> bool:
-    word = word.lower().strip("'")
-    return any(f in english_words() or f in glossary() or f in _EN_STOP for f in _forms(word))
+def is_english(token: str) -> bool:
+    """An English dictionary word (names in our glossary, like «emami», are not English)."""
+    word = token.lower().strip("'")
+    if not word.isascii() or not word.replace("'", "").isalpha():
+        return False
+    return any(f in english_words() or f in _EN_STOP for f in _forms(word))
 
 
 def from_layout(text: str) -> str:
@@ -165,21 +184,29 @@ class QuestionReader:
 
     def persian_word(self, word: str) -> bool:
         word = fold(word)
-        return word in self.vocabulary or word in shekar_data.vocab
+        return word in self.vocabulary or word in shekar_data.vocab or word in CHAT_WORDS.values()
 
     def read(self, question: str) -> Rewrite:
         latin = len(_LATIN.findall(question))
         if latin == 0 or len(_PERSIAN.findall(question)) >= latin:
             return Rewrite(question, question, "persian")
-        raw = _LATIN_WORD.findall(question)
-        english = sum(is_english(w) for w in raw) / len(raw) if raw else 0.0
+        tokens = [t.strip(_EDGE) for t in question.split() if _LATIN.search(t)]
+        english = sum(is_english(t) for t in tokens) / len(tokens) if tokens else 0.0
         mapped = words(normalize(from_layout(question)))
         layout = sum(self.persian_word(w) for w in mapped) / len(mapped) if mapped else 0.0
-        if layout >= 0.5 and layout > english:
+        if layout >= 0.5 and layout > english and layout >= self._finglish_hits(tokens, layout_keys=question):
             return Rewrite(question, normalize(from_layout(question)), "layout")
         if english >= 0.6:
             return Rewrite(question, gloss(question), "english")
         return Rewrite(question, self.transliterate(question), "finglish")
+
+    def _finglish_hits(self, tokens: list[str], layout_keys: str) -> float:
+        """Share of words whose Finglish reading is a Persian word; a key typed only for a
+        Persian letter ([ ] ; ' , inside a word) settles it for the layout."""
+        if _LAYOUT_ONLY.search(layout_keys):
+            return 0.0
+        spelled = [self.spell(t) for t in tokens]
+        return sum(self.persian_word(w) for w in spelled) / len(spelled) if spelled else 0.0
 
     def transliterate(self, text: str) -> str:
         """Finglish → Persian, word by word; punctuation becomes Persian punctuation."""
@@ -193,10 +220,17 @@ class QuestionReader:
 
     def spell(self, word: str) -> str:
         """finglish's candidates; the first one our corpus uses, else finglish's best."""
-        candidates = _finglish()(word.lower(), cutoff=12)
+        word = word.lower()
+        if word in CHAT_WORDS:
+            return CHAT_WORDS[word]
+        convert = _finglish()
+        candidates = convert(word, cutoff=12)
+        if "iy" in word:  # «shafafiyat»: finglish reads each y as a letter of its own
+            candidates += convert(word.replace("iy", "i"), cutoff=12)
         if not candidates:
             return word
         for candidate, _ in candidates:
             if fold(candidate) in self.vocabulary:
                 return candidate
-        return candidates[0][0]
+        known = [c for c, _ in candidates if fold(c) in shekar_data.vocab]
+        return known[0] if known else candidates[0][0]
