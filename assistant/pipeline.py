@@ -135,10 +135,12 @@ class Assistant:
         question = validate_question(question, self.settings.max_question_chars)
         reader = self._reader()
         read = reader.read(question)
+        # an earlier answer is re-derived by quoting (no LLM call): its listed items are source text
+        quote = getattr(self.answerer, "extractive", self.answerer)
         context = last_context(
             parse_history(history),
             read=lambda q: reader.read(q).text,
-            rerun=lambda q: self.answer(self.retrieve(q, k)),
+            rerun=lambda q: quote(self.retrieve(q, k)),
         )
         return question, resolve(read.text, context), read.understood_as
 

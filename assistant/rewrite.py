@@ -194,7 +194,7 @@ class QuestionReader:
         english = sum(is_english(t) for t in tokens) / len(tokens) if tokens else 0.0
         mapped = words(normalize(from_layout(question)))
         layout = sum(self.persian_word(w) for w in mapped) / len(mapped) if mapped else 0.0
-        if layout >= 0.5 and layout > english and layout >= self._finglish_hits(tokens, layout_keys=question):
+        if layout >= 0.5 and layout > english and layout > self._finglish_hits(tokens, layout_keys=question):
             return Rewrite(question, normalize(from_layout(question)), "layout")
         if english >= 0.6:
             return Rewrite(question, gloss(question), "english")
