@@ -55,6 +55,7 @@ our your me my tell say says said please one"""
 _EN_STOP = frozenset(_EN_STOP_WORDS.split())
 _PUNCT = {"?": "؟", ",": "،", ";": "؛"}
 _EDGE = '?!.,:;"()'
+_VOWEL = re.compile(r"[aeiouyAEIOUY]")
 _LAYOUT_ONLY = re.compile(r"[A-Za-z][\[\];',`\\]|[\[\];',`\\][A-Za-z]")
 #: Chat words finglish spells as a rarer word («bede» → «بعد»): read these as people mean them.
 CHAT_WORDS = {
@@ -192,21 +193,27 @@ class QuestionReader:
             return Rewrite(question, question, "persian")
         tokens = [t.strip(_EDGE) for t in question.split() if _LATIN.search(t)]
         english = sum(is_english(t) for t in tokens) / len(tokens) if tokens else 0.0
-        mapped = words(normalize(from_layout(question)))
-        layout = sum(self.persian_word(w) for w in mapped) / len(mapped) if mapped else 0.0
-        if layout >= 0.5 and layout > english and layout > self._finglish_hits(tokens, layout_keys=question):
+        layout = self._score(words(normalize(from_layout(question))))
+        if layout >= 0.5 and layout > english and layout > self._finglish_score(tokens, question):
             return Rewrite(question, normalize(from_layout(question)), "layout")
         if english >= 0.6:
             return Rewrite(question, gloss(question), "english")
         return Rewrite(question, self.transliterate(question), "finglish")
 
-    def _finglish_hits(self, tokens: list[str], layout_keys: str) -> float:
-        """Share of words whose Finglish reading is a Persian word; a key typed only for a
-        Persian letter ([ ] ; ' , inside a word) settles it for the layout."""
-        if _LAYOUT_ONLY.search(layout_keys):
+    def _score(self, persian: list[str]) -> float:
+        """Share of Persian words, plus a bonus for words of our own corpus (it breaks ties)."""
+        if not persian:
             return 0.0
-        spelled = [self.spell(t) for t in tokens]
-        return sum(self.persian_word(w) for w in spelled) / len(spelled) if spelled else 0.0
+        known = sum(self.persian_word(w) for w in persian) / len(persian)
+        return known + 0.5 * sum(fold(w) in self.vocabulary for w in persian) / len(persian)
+
+    def _finglish_score(self, tokens: list[str], typed: str) -> float:
+        """The same score for the Finglish reading.  A key typed only for a Persian letter
+        ([ ] ; ' , inside a word) settles it for the layout, and Finglish words have vowels."""
+        if _LAYOUT_ONLY.search(typed) or not tokens:
+            return 0.0
+        spelled = [self.spell(t) if _VOWEL.search(t) else "" for t in tokens]
+        return self._score([w for w in spelled if w]) * sum(bool(w) for w in spelled) / len(tokens)
 
     def transliterate(self, text: str) -> str:
         """Finglish → Persian, word by word; punctuation becomes Persian punctuation."""
