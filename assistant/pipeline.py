@@ -25,6 +25,9 @@ from .rewrite import QuestionReader
 from .schema import Answer
 from .tokens import words
 
+#: Turns of a conversation read when resolving a follow-up (older ones cannot be leaned on).
+MAX_HISTORY = 8
+
 
 class QuestionError(AssistantError, ValueError):
     """A question we will not run; the message is Persian, then English."""
@@ -137,8 +140,12 @@ class Assistant:
         read = reader.read(question)
         # an earlier answer is re-derived by quoting (no LLM call): its listed items are source text
         quote = getattr(self.answerer, "extractive", self.answerer)
+        try:
+            turns = parse_history(history)[-MAX_HISTORY:]
+        except ValueError as exc:
+            raise QuestionError(str(exc)) from exc
         context = last_context(
-            parse_history(history),
+            turns,
             read=lambda q: reader.read(q).text,
             rerun=lambda q: quote(self.retrieve(q, k)),
         )
