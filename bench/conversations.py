@@ -3,9 +3,10 @@
     python bench/conversations.py [--data tests/data/conversations.jsonl]
 
 Each conversation is asked turn by turn through ``Assistant.ask(history=...)``,
-twice: with the earlier answers in the history (what the chat holds), and with
-the earlier questions only (what a JSONL client may send; the assistant then
-re-runs an earlier question when it needs its answer).  Prints JSON, over the
+with the earlier answers in the history (what the chat holds), with the
+earlier questions only (what a JSONL client may send; the assistant then
+re-runs an earlier question when it needs its answer), and, as a baseline,
+with no history at all.  Prints JSON, over the
 follow-up turns (the second and later): the share whose resolved question
 contains the expected words, answered-of-answerable (and of those, the share
 containing a gold answer), abstained-of-unanswerable; and every turn's row.
@@ -31,13 +32,14 @@ def fold(text: str) -> str:
     return normalize(text).replace("\u200c", "")
 
 
-def run(assistant: Assistant, conversations: list[dict], with_answers: bool) -> list[dict]:
+def run(assistant: Assistant, conversations: list[dict], history_kind: str) -> list[dict]:
+    """history_kind: "answers" (questions and answers), "questions" (questions only) or "none"."""
     rows = []
     for conv in conversations:
         history: list[Turn | str] = []
         for n, turn in enumerate(conv["turns"]):
-            answer = assistant.ask(turn["question"], history=history)
-            history.append(Turn(turn["question"], answer) if with_answers else turn["question"])
+            answer = assistant.ask(turn["question"], history=history if history_kind != "none" else None)
+            history.append(Turn(turn["question"], answer) if history_kind == "answers" else turn["question"])
             rows.append(
                 {
                     "id": f"{conv['id']}/{n + 1}",
@@ -85,14 +87,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env(corpus_dir=ROOT / "corpus", index_dir=Path(tmp) / "index")
         assistant = Assistant(settings, say=lambda m: None)
-        with_answers = run(assistant, conversations, with_answers=True)
-        questions_only = run(assistant, conversations, with_answers=False)
+        with_answers = run(assistant, conversations, "answers")
+        questions_only = run(assistant, conversations, "questions")
+        no_history = run(assistant, conversations, "none")
     print(
         json.dumps(
             {
                 "conversations": len(conversations),
                 "with_answers": summary(with_answers),
                 "questions_only": summary(questions_only),
+                "baseline_without_history": summary(no_history),
                 "rows": with_answers,
             },
             ensure_ascii=False,
