@@ -67,7 +67,7 @@ def split_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
             for n in re.split(r"[\s,،]+", group)
             if n
         ]
-        clean = " ".join(_MARKERS.sub(" ", part).split())
+        clean = re.sub(r"\s+([.!؟?،])", r"\1", " ".join(_MARKERS.sub(" ", part).split()))
         if clean:
             out.append((clean, tuple(dict.fromkeys(numbers))))
     return out

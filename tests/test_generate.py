@@ -121,7 +121,7 @@ def test_the_extractive_answerer_streams_just_the_answer(assistant):
 
 def test_markers_are_split_from_sentences():
     assert split_sentences("الف است [1]. ب است [۲، 3] ج بدون استناد.") == [
-        ("الف است .", (1,)),
+        ("الف است.", (1,)),
         ("ب است", (2, 3)),
         ("ج بدون استناد.", ()),
     ]
