@@ -6,6 +6,7 @@ load → normalize → chunk → embed → index → retrieve → answer → cit
 import logging
 
 from .config import Settings
+from .conversation import Turn
 from .index import build_index, load_index
 from .pipeline import Assistant, QuestionError
 from .schema import Answer, Citation, Document
@@ -19,6 +20,7 @@ __all__ = [
     "Document",
     "QuestionError",
     "Settings",
+    "Turn",
     "build_index",
     "load_index",
 ]

@@ -3,13 +3,11 @@
 The default is extractive: it quotes the source sentences that best answer
 the question, each followed by its citation marker, so every claim is
 checkable by construction.  It abstains when the best evidence is weak.
-A generative answerer over any LangChain chat model (Ollama, an
-OpenAI-compatible server) plugs into the same place when a user has one.
+The generative answerer over a LangChain chat model lives in ``generate.py``.
 """
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -187,61 +185,10 @@ class ExtractiveAnswerer:
         )
 
 
-LLM_PROMPT = """تو دستیار آموزش روابط عمومی هستی.
-فقط بر اساس بخش‌های شماره‌دار زیر به فارسی و کوتاه (حداکثر چهار جمله) پاسخ بده.
-پس از هر جمله شمارهٔ بخشی را که آن را پشتیبانی می‌کند به شکل [n] بنویس.
-اگر پاسخ در بخش‌ها نیست، فقط بنویس: {abstain}
+def __getattr__(name: str):
+    """The LLM answerer moved to ``generate.py``; old imports keep working."""
+    if name in {"LLMAnswerer", "chat_model_from_settings", "LLM_PROMPT"}:
+        from . import generate
 
-بخش‌ها:
-{passages}
-
-پرسش: {question}
-پاسخ:"""
-
-_MARKER = re.compile(r"\[(\d+)\]")
-
-
-class LLMAnswerer:
-    """Generative answers through a LangChain chat model, still cited by passage number."""
-
-    def __init__(self, chat_model, passages: int = 5):
-        self.chat_model = chat_model
-        self.passages = passages
-
-    def __call__(self, evidence: Evidence) -> Answer:
-        hits = evidence.hits[: self.passages]
-        numbered = passage_citations(evidence.index, hits)
-        prompt = LLM_PROMPT.format(
-            abstain=ABSTAIN_TEXT,
-            passages="\n\n".join(f"[{c.n}] {c.text}" for c in numbered),
-            question=evidence.question,
-        )
-        reply = self.chat_model.invoke(prompt)
-        text = str(getattr(reply, "content", reply)).strip()
-        used = sorted({int(m) for m in _MARKER.findall(text) if 1 <= int(m) <= len(numbered)})
-        if ABSTAIN_TEXT in text or not used:
-            return Answer(evidence.question, ABSTAIN_TEXT, True, related=numbered[:3])
-        sentences = [
-            AnswerSentence(s.strip(), tuple(int(m) for m in _MARKER.findall(s) if int(m) in used))
-            for s in re.split(r"(?<=\])\s+", text)
-            if s.strip()
-        ]
-        return Answer(evidence.question, text, False, sentences, [c for c in numbered if c.n in used])
-
-
-def chat_model_from_settings(provider: str, model: str, base_url: str = ""):
-    """Build a LangChain chat model; the packages are optional (``pip install '.[llm]'``)."""
-    try:
-        if provider == "ollama":
-            from langchain_ollama import ChatOllama
-
-            return ChatOllama(model=model, base_url=base_url or "http://127.0.0.1:11434", temperature=0)
-        if provider == "openai":
-            from langchain_openai import ChatOpenAI
-
-            return ChatOpenAI(model=model, base_url=base_url or None, temperature=0)
-    except ImportError as exc:
-        raise RuntimeError(
-            "بستهٔ مدل زبانی نصب نیست. / The LLM integration is not installed: pip install '.[llm]'"
-        ) from exc
-    raise ValueError(f"unknown LLM provider {provider!r}: use 'ollama' or 'openai'")
+        return getattr(generate, name)
+    raise AttributeError(name)

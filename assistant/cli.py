@@ -220,6 +220,40 @@ def _assistant(index_dir: Path | None, embed_model: str | None, **overrides):
     return Assistant(_settings(index_dir=index_dir, embed_model=embed_model, **overrides), say=_say)
 
 
+def _file_items(lines) -> list[tuple[str, list | None, str]]:
+    """Questions from a file: plain lines, or JSON lines {"question", "history"} (told apart by ``{``).
+
+    Each item is (question, history, error); a line that is not valid JSON becomes an error item.
+    """
+    items = []
+    for line in lines:
+        line = line.rstrip("\n")
+        if not line.lstrip().startswith("{"):
+            items.append((line, None, ""))
+            continue
+        try:
+            data = json.loads(line)
+            question, history = data["question"], data.get("history") or []
+            if not isinstance(question, str) or not isinstance(history, list):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            items.append((line, None, "سطر JSON نامعتبر است. / Not a valid JSON question line."))
+            continue
+        items.append((question, history, ""))
+    return items
+
+
+def _echo_answer(answer, as_json: bool, compact: bool) -> None:
+    from .cite import render_plain
+
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=None if compact else 2))
+        return
+    if answer.resolved_question != answer.question:
+        click.echo(f"(پرسش به این صورت فهمیده شد: {answer.resolved_question})")
+    click.echo(render_plain(answer) + ("\n" if compact else ""))
+
+
 @main.command()
 @click.argument("question", required=False)
 @click.option(
@@ -227,7 +261,7 @@ def _assistant(index_dir: Path | None, embed_model: str | None, **overrides):
     "questions_file",
     type=click.File(encoding="utf-8"),
     default=None,
-    help="One question a line; answers come out in order.",
+    help='One question a line, or JSON lines {"question": ..., "history": [...]}; answers in order.',
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one object a line with --file).")
 @click.option("-k", "k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve.")
@@ -242,27 +276,52 @@ def ask(
     embed_model: str | None,
 ) -> None:
     """Answer a Persian question with cited passages."""
-    from .cite import render_plain
     from .pipeline import QuestionError
 
     if (question is None) == (questions_file is None):
         raise click.UsageError("give a QUESTION or --file, not both")
     assistant = _assistant(index_dir, embed_model)
-    questions = [question] if question is not None else [line.rstrip("\n") for line in questions_file]
-    for q in questions:
+    items = [(question, None, "")] if question is not None else _file_items(questions_file)
+    for q, history, error in items:
         try:
-            answer = assistant.ask(q, k)
-        except QuestionError as exc:
+            if error:
+                raise QuestionError(error)
+            answer = assistant.ask(q, k, history=history)
+        except (QuestionError, ValueError) as exc:
             if questions_file is None:
                 raise
             click.echo(
                 json.dumps({"question": q, "error": str(exc)}, ensure_ascii=False) if as_json else str(exc)
             )
             continue
-        if as_json:
-            click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=None if questions_file else 2))
-        else:
-            click.echo(render_plain(answer) + ("\n" if questions_file else ""))
+        _echo_answer(answer, as_json, compact=questions_file is not None)
+
+
+@main.command()
+@click.option("-k", "k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve.")
+@index_option
+@embed_model_option
+def chat(k: int | None, index_dir: Path | None, embed_model: str | None) -> None:
+    """A conversation in the terminal: one question a line, follow-ups understood; 'exit' or EOF quits."""
+    from .conversation import Turn
+    from .pipeline import QuestionError
+
+    assistant = _assistant(index_dir, embed_model)
+    history: list[Turn] = []
+    _say("پرسش خود را بنویسید (خروج: exit) / Ask a question (exit to quit)")
+    for line in sys.stdin:
+        question = line.strip()
+        if question.lower() in {"exit", "quit", "خروج"}:
+            break
+        if not question:
+            continue
+        try:
+            answer = assistant.ask(question, k, history=history)
+        except QuestionError as exc:
+            click.echo(str(exc))
+            continue
+        _echo_answer(answer, as_json=False, compact=True)
+        history.append(Turn(question, answer))
 
 
 @main.command("eval")

@@ -11,25 +11,32 @@ Its ``chain`` is the same flow as a LangChain Runnable (``retrieve | answer``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from .answer import Evidence, ExtractiveAnswerer, LLMAnswerer, chat_model_from_settings
+from .answer import Evidence, ExtractiveAnswerer
 from .config import DEFAULT_MODEL, Settings
+from .conversation import Turn, last_context, parse_history, resolve
 from .corpus import save_upload
 from .embed import Embedder
 from .errors import AssistantError
+from .generate import LLMAnswerer, chat_model_from_settings
 from .index import BuildFailed, Index, current_build, ensure_index, load_index, versions_dir
 from .load import SUPPORTED
 from .normalize import normalize
 from .rebuild import BuildDone, BuildError, BuildProgress, IndexWatcher, start_build
 from .retrieve import HybridRetriever, Searcher
+from .rewrite import QuestionReader
 from .schema import Answer, BuildReport, Citation, Document, Hit, SkippedFile
+from .tokens import words
 from .versions import VersionStore
+
+#: Turns of a conversation read when resolving a follow-up (older ones cannot be leaned on).
+MAX_HISTORY = 8
 
 
 class QuestionError(AssistantError, ValueError):
@@ -59,7 +66,7 @@ def needs_first_build(settings: Settings) -> bool:
 def make_answerer(settings: Settings, embedder: Embedder) -> Callable[[Evidence], Answer]:
     if settings.answerer == "llm":
         model = chat_model_from_settings(settings.llm_provider, settings.llm_model, settings.llm_base_url)
-        return LLMAnswerer(model)
+        return LLMAnswerer(model, ExtractiveAnswerer(embedder))
     return ExtractiveAnswerer(embedder)
 
 
@@ -181,8 +188,68 @@ class Assistant:
         result.build_id = str(evidence.index.manifest.get("build_id", ""))
         return result
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        return self.answer(self.retrieve(question, k))
+    def ask(
+        self, question: str, k: int | None = None, history: Sequence[Turn | str | dict] | None = None
+    ) -> Answer:
+        """Answer ``question``, typed any way, read as a follow-up of ``history`` (oldest first)."""
+        typed, resolved, understood_as = self._understand(question, k, history)
+        return self._label(self.answer(self.retrieve(resolved, k)), typed, resolved, understood_as)
+
+    def ask_stream(
+        self, question: str, k: int | None = None, history: Sequence[Turn | str | dict] | None = None
+    ) -> Iterator[str | Answer]:
+        """Text deltas as a chat model writes them, then the final checked Answer (always last).
+
+        The extractive answerer has nothing to stream: it yields the Answer alone.  Streamed
+        text is a draft: sentences the check drops are missing from the final Answer.
+        """
+        typed, resolved, understood_as = self._understand(question, k, history)
+        evidence = self.retrieve(resolved, k)
+        stream = getattr(self.answerer, "stream", None)
+        if stream is None:
+            yield self._label(self.answer(evidence), typed, resolved, understood_as)
+            return
+        started = time.perf_counter()
+        for part in stream(evidence):
+            if isinstance(part, Answer):
+                part.timings_ms = {**evidence.timings_ms, "answer": (time.perf_counter() - started) * 1000}
+                part.timings_ms["total"] = part.timings_ms["retrieve"] + part.timings_ms["answer"]
+                yield self._label(part, typed, resolved, understood_as)
+            else:
+                yield part
+
+    def _understand(
+        self, question: str, k: int | None, history: Sequence[Turn | str | dict] | None
+    ) -> tuple[str, str, str]:
+        """(typed, resolved, understood_as): typing fixed first, so «dovomi yani chi?» is a follow-up too."""
+        question = validate_question(question, self.settings.max_question_chars)
+        reader = self._reader()
+        read = reader.read(question)
+        # an earlier answer is re-derived by quoting (no LLM call): its listed items are source text
+        quote = getattr(self.answerer, "extractive", self.answerer)
+        try:
+            turns = parse_history(history)[-MAX_HISTORY:]
+        except ValueError as exc:
+            raise QuestionError(str(exc)) from exc
+        context = last_context(
+            turns,
+            read=lambda q: reader.read(q).text,
+            rerun=lambda q: quote(self.retrieve(q, k)),
+        )
+        return question, resolve(read.text, context), read.understood_as
+
+    def _reader(self) -> QuestionReader:
+        """The question reader, knowing the words of the current index (rebuilt after a reload)."""
+        cached = getattr(self, "_reader_for", None)
+        if cached is None or cached[0] is not self.index:
+            vocabulary = {w for chunk in self.index.chunks for w in words(normalize(chunk.text))}
+            self._reader_for = (self.index, QuestionReader(vocabulary))
+        return self._reader_for[1]
+
+    @staticmethod
+    def _label(answer: Answer, typed: str, resolved: str, understood_as: str) -> Answer:
+        answer.question, answer.resolved_question, answer.understood_as = typed, resolved, understood_as
+        return answer
 
     def embed_questions(self, texts: list[str]) -> np.ndarray:
         """L2-normalized query vectors (the review tab groups unanswered questions by them)."""

@@ -110,11 +110,18 @@ def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class AnswerSentence:
-    """One sentence of an answer and the citation numbers backing it."""
+    """One sentence of an answer and the citation numbers backing it.
+
+    ``support`` is how well a generated sentence is backed by the passages it
+    cites (None for quoted sentences, which are the source itself);
+    ``supported=False`` marks a generated sentence kept out of the answer text.
+    """
 
     text: str
     citations: tuple[int, ...]
     score: float = 0.0
+    support: float | None = None
+    supported: bool = True
 
 
 @dataclass
@@ -127,14 +134,29 @@ class Answer:
     related: list[Citation] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     build_id: str = ""
+    #: the question retrieval ran with (after typing fixes and follow-up resolution)
+    resolved_question: str = ""
+    #: what the typed text was read as (transliterated, layout-fixed, glossed); "" when unchanged
+    understood_as: str = ""
+
+    def __post_init__(self) -> None:
+        self.resolved_question = self.resolved_question or self.question
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
+            "resolved_question": self.resolved_question,
+            "understood_as": self.understood_as,
             "answer": self.text,
             "abstained": self.abstained,
             "sentences": [
-                {"text": s.text, "citations": list(s.citations), "score": round(s.score, 4)}
+                {
+                    "text": s.text,
+                    "citations": list(s.citations),
+                    "score": round(s.score, 4),
+                    "support": None if s.support is None else round(s.support, 4),
+                    "supported": s.supported,
+                }
                 for s in self.sentences
             ],
             "citations": [c.to_dict() for c in self.citations],

@@ -104,3 +104,87 @@ def browser():
             yield b
         finally:
             b.close()
+
+
+class FakeOpenAIServer:
+    """A fake LLM server: speaks the OpenAI chat-completions protocol on 127.0.0.1, with scripted replies.
+
+    ``reply`` maps the prompt to the reply text (so a script can cite the passage
+    that holds a phrase, whatever order retrieval put it in).  Streaming requests
+    get server-sent events, a few characters a chunk, then ``[DONE]``.
+    """
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.requests.append(body)
+                text = server.reply(body["messages"][-1]["content"])
+                if body.get("stream"):
+                    self._stream(body, text)
+                else:
+                    self._send(200, "application/json", json.dumps(server.completion(body, text)).encode())
+
+            def _send(self, status, content_type, data):
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _stream(self, body, text):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for chunk in server.chunks(body, text):
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.close_connection = True
+
+            def log_message(self, *args):
+                pass
+
+        self.requests: list[dict] = []
+        self.reply = lambda prompt: ""
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @staticmethod
+    def completion(body: dict, text: str) -> dict:
+        return {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body["model"],
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            ],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
+
+    @staticmethod
+    def chunks(body: dict, text: str, size: int = 7):
+        base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0}
+        base["model"] = body["model"]
+        yield {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}
+        for i in range(0, len(text), size):
+            yield {**base, "choices": [{"index": 0, "delta": {"content": text[i : i + size]}}]}
+        yield {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def fake_llm_server():
+    server = FakeOpenAIServer()
+    yield server
+    server.close()

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from assistant.answer import ABSTAIN_TEXT, LLMAnswerer
+from assistant.answer import ABSTAIN_TEXT
 from assistant.cli import main
 from assistant.evaluate import contains, evaluate, read_qa
 from assistant.pipeline import QuestionError
@@ -86,18 +85,6 @@ def test_chain_and_langchain_retriever(assistant):
     doc = assistant.index.documents[meta["doc_id"]]
     assert doc.text[meta["start"] : meta["end"]] == docs[0].page_content
     assert {"title", "score", "dense", "sparse", "chunk_id"} <= set(meta)
-
-
-def test_llm_answerer_plugs_in_with_a_fake_remote_model(assistant):
-    """FakeListChatModel stands in for a remote LLM (none can run here)."""
-    fake_remote_llm = FakeListChatModel(
-        responses=["ارکان اعتماد شفافیت و صداقت است [1]. پاسخگویی هم مهم است [2]."]
-    )
-    evidence = assistant.retrieve("ارکان اعتماد چیست؟")
-    answer = LLMAnswerer(fake_remote_llm)(evidence)
-    assert not answer.abstained
-    assert [c.n for c in answer.citations] == [1, 2]
-    assert answer.citations[0].text == evidence.hits[0].chunk.text
 
 
 def test_cli_ask_json_and_file(settings, assistant, tmp_path):
