@@ -18,12 +18,11 @@ what it cannot resolve it leaves alone, and abstention then does its job.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from .normalize import normalize
-from .schema import Answer, AnswerSentence, Citation
+from .schema import Answer
 from .tokens import ZWNJ
 
 
@@ -33,28 +32,6 @@ class Turn:
 
     question: str
     answer: Answer | None = None
-
-
-def answer_from_dict(data: dict[str, Any]) -> Answer:
-    """An ``Answer.to_dict()`` (or a subset of it) back into an Answer."""
-    cite_keys = {f.name for f in fields(Citation)}
-
-    def cites(items: Iterable[dict]) -> list[Citation]:
-        return [Citation(**{k: v for k, v in c.items() if k in cite_keys}) for c in items]
-
-    sentences = [
-        AnswerSentence(s["text"], tuple(s.get("citations", ())), s.get("score", 0.0))
-        for s in data.get("sentences", [])
-    ]
-    return Answer(
-        question=str(data.get("question", "")),
-        text=str(data.get("answer", data.get("text", ""))),
-        abstained=bool(data.get("abstained", False)),
-        sentences=sentences,
-        citations=cites(data.get("citations", [])),
-        related=cites(data.get("related", [])),
-        resolved_question=str(data.get("resolved_question", "")),
-    )
 
 
 def parse_history(items: Sequence[Turn | str | dict] | None) -> list[Turn]:
@@ -70,7 +47,7 @@ def parse_history(items: Sequence[Turn | str | dict] | None) -> list[Turn]:
             if isinstance(answer, str):
                 answer = Answer(item["question"], answer, abstained=False)
             elif isinstance(answer, dict):
-                answer = answer_from_dict({"question": item["question"], **answer})
+                answer = Answer.from_dict({"question": item["question"], **answer})
             turns.append(Turn(item["question"], answer or None))
         else:
             raise ValueError(

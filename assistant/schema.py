@@ -175,7 +175,11 @@ class Answer:
         rest = _known(cls, {k: v for k, v in data.items() if k not in ("sentences", "citations", "related")})
         rest.pop("text", None)
         return cls(
-            **{**rest, "text": data.get("answer", ""), "abstained": bool(data.get("abstained"))},
+            **{
+                **rest,
+                "text": str(data.get("answer", data.get("text", ""))),
+                "abstained": bool(data.get("abstained")),
+            },
             sentences=sentences,
             citations=[Citation.from_dict(c) for c in data.get("citations", [])],
             related=[Citation.from_dict(c) for c in data.get("related", [])],

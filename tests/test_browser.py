@@ -262,3 +262,25 @@ def test_index_tab_upload_and_rebuild(browser, tmp_path_factory, home):
     finally:
         page.close()
         app.close()
+
+
+def test_follow_up_is_read_against_the_conversation(page, browser_settings):
+    """«دومی یعنی چه؟» after the pillars: the chat shows how it was read and cites the second pillar."""
+    pg = page.page
+    page.ask(TRUST_QUESTION)
+    pg.locator(".pr-chip").first.wait_for(state="visible", timeout=90_000)
+    expected = get_service(browser_settings).assistant().ask("دومی یعنی چه؟", history=[TRUST_QUESTION])
+    assert expected.resolved_question != "دومی یعنی چه؟" and not expected.abstained
+
+    page.ask("دومی یعنی چه؟")
+    answer = pg.locator("#pr-chat .message-row").nth(3)
+    sync_api.expect(answer).to_contain_text("پرسش شما به این شکل خوانده شد", timeout=90_000)
+    sync_api.expect(answer).to_contain_text(expected.resolved_question)
+    sync_api.expect(answer).to_contain_text(expected.citations[0].text[:15])
+    page.shot("follow_up.png")
+
+    page.ask("athtdj dukd ]i?")  # «شفافیت یعنی چه؟» typed on the English layout
+    typed = pg.locator("#pr-chat .message-row").nth(5)
+    sync_api.expect(typed).to_contain_text("شفافیت", timeout=90_000)
+    sync_api.expect(typed).to_contain_text("[1]")
+    assert page.outside_requests() == []

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.conversation import Turn, answer_from_dict, last_context, list_items, parse_history, resolve
+from assistant.conversation import Turn, last_context, list_items, parse_history, resolve
 from assistant.evaluate import contains
 from assistant.normalize import normalize
 from assistant.schema import Answer, AnswerSentence
@@ -87,7 +87,7 @@ def test_history_json_forms(pillars):
     assert [t.question for t in turns] == ["شفافیت یعنی چه؟", "q2", "q3"]
     assert turns[0].answer is None and turns[1].answer.text == "متن پاسخ"
     assert turns[2].answer.sentences[0].text == PILLARS
-    assert answer_from_dict(data).to_dict()["sentences"] == data["sentences"]
+    assert Answer.from_dict(data).to_dict()["sentences"] == data["sentences"]
     with pytest.raises(ValueError, match="history item"):
         parse_history([42])
 

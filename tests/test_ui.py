@@ -355,3 +355,15 @@ def test_web_layer_uses_only_the_facade():
         for line in source.splitlines():
             if line.startswith("from ..") and " import " in line:
                 assert line.split()[1].removeprefix("..").split(".")[0] in allowed, (module, line)
+
+
+def test_ask_endpoint_takes_a_history_and_other_ways_of_typing(client, seed_settings):
+    follow_up = client.predict("دومی یعنی چه؟", [TRUST_QUESTION], api_name="/ask")
+    assert follow_up["resolved_question"] != "دومی یعنی چه؟" and not follow_up["abstained"]
+    english = client.predict("What are the pillars of trust according to Dr. Emami?", api_name="/ask")
+    finglish = client.predict("sedaghat yani chi?", api_name="/ask")
+    for answer in (follow_up, english, finglish):
+        assert answer["citations"], answer
+        for c in answer["citations"]:
+            assert _document_text(seed_settings, c["doc_id"])[c["start"] : c["end"]] == c["text"]
+    assert finglish["understood_as"] and "صداقت" in finglish["understood_as"]

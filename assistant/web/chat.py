@@ -14,7 +14,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..pipeline import QuestionError, validate_question
+from ..pipeline import QuestionError, Turn, validate_question
 from ..schema import Answer
 from . import passages, render
 from .render import Chip
@@ -148,8 +148,16 @@ def build_chat_tab(service: Service) -> ChatTab:
             {"role": "assistant", "content": SEARCHING},
         ]
         yield {chatbot: list(history), question_box: "", status: "", **show(None)}
+        earlier = [Turn(a.question, a) for a in (turns or [])[-MAX_TURNS:]]
+        draft, reply = "", None
         try:
-            reply = service.ask(question, list(turns or [])[-MAX_TURNS:], client=client_key(request))
+            for part in service.ask_stream(question, earlier, client=client_key(request)):
+                if isinstance(part, str):  # a chat model's tokens, as they arrive
+                    draft += part
+                    history[-1] = {"role": "assistant", "content": render.md_escape(draft) + " ▍"}
+                    yield {chatbot: list(history)}
+                else:
+                    reply = part
         except Exception as exc:
             message = error_text(exc)
             warn(message)
@@ -157,7 +165,7 @@ def build_chat_tab(service: Service) -> ChatTab:
             yield {chatbot: list(history), status: f"⚠️ {render.md_escape(message)}"}
             return
         answer = reply.answer
-        for frame in stream_frames(answer):
+        for frame in [] if draft else stream_frames(answer):  # quoted answers appear word by word too
             history[-1] = {"role": "assistant", "content": frame}
             yield {chatbot: list(history)}  # a copy per frame: each frame is its own state
             time.sleep(STREAM_DELAY_S)

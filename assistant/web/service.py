@@ -151,8 +151,18 @@ class Service:
         validate_question(question, self.settings.max_question_chars)  # a bad question costs no quota
         a = self.assistant()
         with self.limiter.acquire(client or "local"), self.gate.turn():
-            answer = a.ask(question, history=history) if history else a.ask(question)
+            answer = a.ask(question, history=history)
         return Reply(answer, self.log(answer))
+
+    def ask_stream(
+        self, question: str, history: list[Any] | None = None, *, client: str = ""
+    ) -> Iterator[str | Reply]:
+        """As :meth:`ask`, yielding a chat model's text as it arrives, then the checked Reply."""
+        validate_question(question, self.settings.max_question_chars)
+        a = self.assistant()
+        with self.limiter.acquire(client or "local"), self.gate.turn():
+            for part in a.ask_stream(question, history=history):
+                yield Reply(part, self.log(part)) if isinstance(part, Answer) else part
 
     def log(self, answer: Answer) -> int | None:
         """Log the question and answer (and count a gap on abstention); never fails the answer."""
