@@ -147,7 +147,7 @@ def load_index(index_dir: Path, embedder: Embedder | None = None) -> Index:
         check_compatible(manifest, embedder)
     store = _read_json(build / "store.json")
     try:
-        documents = {d["doc_id"]: Document(**d) for d in store["documents"]}
+        documents = {d["doc_id"]: Document.from_dict(d) for d in store["documents"]}
         chunks = [Chunk(**c) for c in store["chunks"]]
     except (KeyError, TypeError) as exc:
         raise IndexProblem(

@@ -7,8 +7,19 @@ They are plain dataclasses so that they serialize to plain JSON.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Where ``text[start:end]`` of a document came from: a cue's times or a slide's number."""
+
+    start: int
+    end: int
+    start_s: float | None = None
+    end_s: float | None = None
+    slide: int | None = None
 
 
 @dataclass(frozen=True)
@@ -34,16 +45,27 @@ class Document:
     url: str = ""
     note: str = ""
     content_hash: str = ""
+    segments: tuple[Segment, ...] = ()
+    recording_url: str = ""
 
     @property
     def body(self) -> str:
         return self.text[self.body_start :]
 
     def meta(self) -> dict[str, Any]:
-        """Everything but the text: what a reader sees next to a quote."""
+        """Everything but the text and its segments: what a reader sees next to a quote."""
         data = asdict(self)
         data.pop("text")
+        data.pop("segments")
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        """The inverse of ``asdict`` (store.json, the isolated loader's JSON); older stores lack segments."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["segments"] = tuple(Segment(**s) for s in values.get("segments") or ())
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -86,6 +108,11 @@ class Citation:
     chunk_id: str = ""
     speaker: str = ""
     date: str = ""
+    doc_sha256: str = ""
+    start_s: float | None = None
+    end_s: float | None = None
+    slide: int | None = None
+    url: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
