@@ -699,9 +699,9 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
             path = Path(getattr(f, "name", None) or str(f))
             original = getattr(f, "orig_name", None) or path.name
             try:
-                name, replaced = save_upload(path, original, settings)
-                verb = "جایگزین شد / replaced" if replaced else "ذخیره شد / saved"
-                lines.append(f"✅ {md_escape(name)}: {verb}")
+                saved = save_upload(path, original, settings)  # keeps both on a name clash
+                verb = "جایگزین شد / replaced" if saved.replaced else "ذخیره شد / saved"
+                lines.append(f"✅ {md_escape(saved.name)}: {verb}")
             except Exception as exc:
                 lines.append(f"❌ {md_escape(Path(str(original)).name)}: {md_escape(_error_text(exc))}")
         lines.append("")
