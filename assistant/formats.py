@@ -80,6 +80,8 @@ def _load_pdf(raw: bytes, limits: ParseLimits) -> Parsed:
         raise
     except FileNotDecryptedError as exc:
         raise LoadError.of("PDF رمزگذاری شده است", f"PDF is encrypted: {one_line(exc)}") from exc
+    except MemoryError:  # the isolated parser reports it as such
+        raise
     except Exception as exc:  # pypdf raises many exception types on damaged files
         raise LoadError.of(
             "PDF خراب است یا خوانده نشد", f"corrupt or unreadable PDF: {one_line(exc)}"
@@ -135,6 +137,8 @@ def _load_docx(raw: bytes, limits: ParseLimits) -> Parsed:
             elif item.text.strip():
                 blocks.append(item.text)
         title = (document.core_properties.title or "").strip()
+    except MemoryError:  # the isolated parser reports it as such
+        raise
     except Exception as exc:  # BadZipFile, KeyError, lxml errors... all mean "damaged"
         raise LoadError.of(
             "DOCX خراب است یا خوانده نشد", f"corrupt or unreadable DOCX: {one_line(exc)}"
@@ -171,6 +175,8 @@ def _load_pptx(raw: bytes, limits: ParseLimits) -> Parsed:
         deck = Presentation(io.BytesIO(raw))
         slides = [_slide_lines(slide) for slide in deck.slides]
         title = (deck.core_properties.title or "").strip()
+    except MemoryError:  # the isolated parser reports it as such
+        raise
     except Exception as exc:
         raise LoadError.of(
             "PPTX خراب است یا خوانده نشد", f"corrupt or unreadable PPTX: {one_line(exc)}"
@@ -231,6 +237,8 @@ def _load_html(raw: bytes, limits: ParseLimits) -> Parsed:
     markup = decode(raw, html=True).text
     try:
         soup = BeautifulSoup(markup, "html.parser")
+    except MemoryError:  # the isolated parser reports it as such
+        raise
     except Exception as exc:
         raise LoadError.of("HTML خوانده نشد", f"unreadable HTML: {one_line(exc)}") from exc
     title_tag = soup.find("title")
