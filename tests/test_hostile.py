@@ -24,7 +24,7 @@ from assistant.config import Settings
 from assistant.corpus import SavedUpload, UploadConflict, UploadRejected, save_upload
 from assistant.isolate import load_file_isolated
 from assistant.limits import ParseLimits
-from assistant.load import LoadError, load_file
+from assistant.load import LoadError, load_corpus, load_file
 
 ROOT = Path(__file__).resolve().parent.parent
 FA = (
@@ -283,3 +283,13 @@ def test_upload_of_a_bomb_is_rejected_and_leaves_nothing(tmp_path: Path, upload_
         save_upload(bomb, "lecture.docx", upload_settings)
     assert time.perf_counter() - started < 10
     assert list(upload_settings.corpus_dir.iterdir()) == []
+
+
+def test_an_isolated_corpus_load_skips_the_bomb_and_keeps_the_rest(tmp_path: Path) -> None:
+    (tmp_path / "good.md").write_text(FA, encoding="utf-8")
+    bomb_docx(tmp_path / "bomb.docx", 120)
+    documents, skipped = load_corpus(tmp_path, isolated=True)
+    assert [d.doc_id for d in documents] == ["good.md"]
+    assert documents == load_corpus(tmp_path)[0]
+    assert [s.path for s in skipped] == ["bomb.docx"]
+    assert "rejected: DOCX expands to 120 MB" in skipped[0].reason
