@@ -17,8 +17,8 @@ from typing import Literal
 from .config import Settings
 from .errors import AssistantError
 from .isolate import load_file_isolated
-from .limits import ParseLimits
 from .load import SUPPORTED, LoadError
+from .parse_limits import ParseLimits
 
 OnConflict = Literal["keep_both", "replace", "ask"]
 

@@ -2,7 +2,7 @@
 
 Each takes the file's bytes and the parse limits and returns ``Parsed``;
 anything unusable raises ``LoadError`` ("فارسی / English").  Zip-based
-formats are measured before their parser opens them (``limits.check_zip``).
+formats are measured before their parser opens them (``parse_limits.check_zip``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from .charset import decode
 from .errors import LoadError
-from .limits import ParseLimits, check_zip
+from .parse_limits import ParseLimits, check_zip
 from .schema import Segment
 from .transcript import load_transcript
 

@@ -21,7 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .errors import LoadError
-from .limits import MB, ParseLimits
+from .parse_limits import MB, ParseLimits
 from .schema import Document
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)

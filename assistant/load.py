@@ -26,7 +26,7 @@ from . import formats
 from .charset import decode
 from .errors import LoadError
 from .formats import Parsed, one_line, too_long
-from .limits import ParseLimits
+from .parse_limits import ParseLimits
 from .schema import Document, SkippedFile
 
 SUPPORTED = (".md", ".txt", ".pdf", ".docx", ".pptx", ".html", ".htm", ".srt", ".vtt")

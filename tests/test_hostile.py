@@ -23,8 +23,8 @@ from pypdf import PdfWriter
 from assistant.config import Settings
 from assistant.corpus import SavedUpload, UploadConflict, UploadRejected, save_upload
 from assistant.isolate import load_file_isolated
-from assistant.limits import ParseLimits
 from assistant.load import LoadError, load_corpus, load_file
+from assistant.parse_limits import ParseLimits
 
 ROOT = Path(__file__).resolve().parent.parent
 FA = (
@@ -73,7 +73,7 @@ def _measure(path: Path, limits: ParseLimits) -> dict:
 import json, resource, sys, time
 from pathlib import Path
 from assistant.isolate import load_file_isolated
-from assistant.limits import ParseLimits
+from assistant.parse_limits import ParseLimits
 started = time.perf_counter()
 try:
     load_file_isolated(Path({str(path)!r}), Path({str(path.parent)!r}), ParseLimits(**{limits.to_dict()!r}))
