@@ -37,7 +37,7 @@ def _progress_bar():
             bar = bars[stage] = tqdm(
                 total=total,
                 desc=stage,
-                unit="chunk" if stage == "embed" else "doc",
+                unit={"chunk": "doc", "embed": "chunk"}.get(stage, "step"),
                 file=sys.stderr,
                 dynamic_ncols=True,
             )
@@ -48,6 +48,12 @@ def _progress_bar():
             bar.close()
 
     return update
+
+
+def _json_progress(stage: str, done: int, total: int) -> None:
+    """One JSON line a step on stdout, for a parent process (assistant.rebuild) to read."""
+    click.echo(json.dumps({"stage": stage, "done": done, "total": total}))
+    sys.stdout.flush()
 
 
 class _Group(click.Group):
@@ -105,11 +111,28 @@ def index() -> None:
     """Build, update and describe the index."""
 
 
-def _build(corpus: Path | None, index_dir: Path | None, embed_model: str | None, use_cache: bool) -> None:
+def _build(
+    corpus: Path | None,
+    index_dir: Path | None,
+    embed_model: str | None,
+    use_cache: bool,
+    progress: str = "bar",
+    nice: int = 0,
+) -> None:
     from .index import build_index
 
+    if nice:
+        os.nice(nice)  # a build beside a running chat: the chat's questions go first
     settings = _settings(corpus_dir=corpus, index_dir=index_dir, embed_model=embed_model)
     _say(f"corpus: {settings.corpus_dir}  →  index: {settings.index_dir}")
+    if progress == "json":
+        try:
+            report = build_index(settings, use_cache=use_cache, progress=_json_progress)
+        except AssistantError as exc:
+            click.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
+            sys.exit(1)
+        click.echo(json.dumps({"done": True, "report": report.to_dict()}, ensure_ascii=False))
+        return
     report = build_index(settings, use_cache=use_cache, progress=_progress_bar())
     for skipped in report.skipped:
         _say(f"skipped {skipped.path}: {skipped.reason}")
@@ -120,22 +143,48 @@ def _build(corpus: Path | None, index_dir: Path | None, embed_model: str | None,
     )
 
 
+def _build_options(command):
+    """The options `index build` and `index update` share."""
+    for option in reversed(
+        [
+            click.option("--corpus", type=_PATH, default=None, help="Corpus folder (default: corpus/)."),
+            index_option,
+            embed_model_option,
+            click.option(
+                "--progress",
+                type=click.Choice(["bar", "json"]),
+                default="bar",
+                show_default=True,
+                help="bar: progress bars on stderr; json: one JSON object a line on stdout.",
+            ),
+            click.option(
+                "--nice",
+                type=click.IntRange(0, 19),
+                default=0,
+                help="Lower this build's CPU priority (e.g. 10) so a running chat keeps answering.",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
 @index.command("build")
-@click.option("--corpus", type=_PATH, default=None, help="Corpus folder (default: corpus/).")
-@index_option
-@embed_model_option
-def index_build(corpus: Path | None, index_dir: Path | None, embed_model: str | None) -> None:
+@_build_options
+def index_build(
+    corpus: Path | None, index_dir: Path | None, embed_model: str | None, progress: str, nice: int
+) -> None:
     """Index the corpus from scratch (every chunk embedded anew)."""
-    _build(corpus, index_dir, embed_model, use_cache=False)
+    _build(corpus, index_dir, embed_model, use_cache=False, progress=progress, nice=nice)
 
 
 @index.command("update")
-@click.option("--corpus", type=_PATH, default=None, help="Corpus folder (default: corpus/).")
-@index_option
-@embed_model_option
-def index_update(corpus: Path | None, index_dir: Path | None, embed_model: str | None) -> None:
+@_build_options
+def index_update(
+    corpus: Path | None, index_dir: Path | None, embed_model: str | None, progress: str, nice: int
+) -> None:
     """Re-index, embedding only new or changed chunks; removed files drop out."""
-    _build(corpus, index_dir, embed_model, use_cache=True)
+    _build(corpus, index_dir, embed_model, use_cache=True, progress=progress, nice=nice)
 
 
 @index.command("info")
@@ -253,9 +302,29 @@ def eval_cmd(
 @embed_model_option
 def serve(host: str, port: int, index_dir: Path | None, embed_model: str | None) -> None:
     """Start the Persian chat (Gradio) for students and trainers."""
-    import ui  # the top-level Gradio app, installed beside the package
+    from .web import serve as serve_web
 
-    ui.serve(host=host, port=port, settings=_settings(index_dir=index_dir, embed_model=embed_model))
+    serve_web(host=host, port=port, settings=_settings(index_dir=index_dir, embed_model=embed_model))
+
+
+@main.group()
+def password() -> None:
+    """Passwords for the admin and trainer tabs."""
+
+
+@password.command("hash")
+@click.option("--stdin", "from_stdin", is_flag=True, help="Read the password from standard input.")
+def password_hash(from_stdin: bool) -> None:
+    """Print a scrypt hash for ASSISTANT_ADMIN_PASSWORD_HASH / ASSISTANT_TRAINER_PASSWORD_HASH."""
+    from .auth import hash_password
+
+    if from_stdin:
+        secret = sys.stdin.readline().rstrip("\r\n")
+    else:
+        secret = click.prompt("گذرواژه / password", hide_input=True, confirmation_prompt=True, err=True)
+    if not secret:
+        raise click.UsageError("empty password")
+    click.echo(hash_password(secret))
 
 
 @main.group()
@@ -269,7 +338,29 @@ def feedback_export(as_csv: bool) -> None:
     """Export ratings and unanswered questions for trainers."""
     from .feedback import FeedbackStore
 
-    FeedbackStore(_settings().feedback_db).export_csv(sys.stdout)
+    FeedbackStore(_settings().store_url).export_csv(sys.stdout)
+
+
+@main.group()
+def review() -> None:
+    """Trainers' verdicts on the citations of logged answers."""
+
+
+@review.command("export")
+@click.option("--csv", "fmt", flag_value="csv", help="CSV, one row per verdict.")
+@click.option("--json", "fmt", flag_value="json", help="A JSON array, one object per verdict.")
+def review_export(fmt: str | None) -> None:
+    """Export every verdict with its question, answer and the citation judged."""
+    from .store import Store, write_verdicts_csv, write_verdicts_json
+
+    if fmt is None:
+        raise click.UsageError("Choose --csv or --json.")
+    store = Store.from_settings(_settings())
+    try:
+        items = store.verdict_exports()
+    finally:
+        store.close()
+    (write_verdicts_csv if fmt == "csv" else write_verdicts_json)(items, sys.stdout)
 
 
 if __name__ == "__main__":

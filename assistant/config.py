@@ -33,6 +33,14 @@ def _env_int(name: str, default: int) -> int:
         raise AssistantError(message) from None
 
 
+def _env_flag(name: str, default: bool) -> bool:
+    """Why: "0", "false", "off" and "no" read as off, anything else set as on."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    return value not in ("0", "false", "off", "no")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Paths, model and retrieval knobs.  ``Settings.from_env()`` is the usual entry."""
@@ -50,7 +58,24 @@ class Settings:
     llm_provider: str = ""
     llm_model: str = ""
     llm_base_url: str = ""
+    # who may open what (assistant.auth): a plain password or an `assistant password hash` value per role
     admin_password: str = ""
+    admin_password_hash: str = ""
+    trainer_password: str = ""
+    trainer_password_hash: str = ""
+    login_max_failures: int = 5  # wrong passwords from one client within the window before a lockout
+    login_window_s: int = 15 * 60
+    login_lockout_s: int = 5 * 60
+    # per-client limits (assistant.limits): sustained questions a minute, burst, requests at once
+    rate_per_minute: int = 20
+    rate_burst: int = 5
+    max_inflight: int = 2
+    max_request_bytes: int = 25 * 1024 * 1024  # any HTTP body; an upload plus its multipart framing
+    answer_workers: int = 2  # questions computing at once (the machine's cores)
+    max_queue: int = 64  # questions waiting for a worker before new ones are refused as "busy"
+    database_url: str = ""
+    log_questions: bool = True
+    retention_days: int = 90
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -65,6 +90,21 @@ class Settings:
             llm_model=os.environ.get("ASSISTANT_LLM_MODEL", ""),
             llm_base_url=os.environ.get("ASSISTANT_LLM_BASE_URL", ""),
             admin_password=os.environ.get("ASSISTANT_ADMIN_PASSWORD", ""),
+            admin_password_hash=os.environ.get("ASSISTANT_ADMIN_PASSWORD_HASH", ""),
+            trainer_password=os.environ.get("ASSISTANT_TRAINER_PASSWORD", ""),
+            trainer_password_hash=os.environ.get("ASSISTANT_TRAINER_PASSWORD_HASH", ""),
+            login_max_failures=_env_int("ASSISTANT_LOGIN_MAX_FAILURES", cls.login_max_failures),
+            login_window_s=_env_int("ASSISTANT_LOGIN_WINDOW_S", cls.login_window_s),
+            login_lockout_s=_env_int("ASSISTANT_LOGIN_LOCKOUT_S", cls.login_lockout_s),
+            rate_per_minute=_env_int("ASSISTANT_RATE_PER_MINUTE", cls.rate_per_minute),
+            rate_burst=_env_int("ASSISTANT_RATE_BURST", cls.rate_burst),
+            max_inflight=_env_int("ASSISTANT_MAX_INFLIGHT", cls.max_inflight),
+            max_request_bytes=_env_int("ASSISTANT_MAX_REQUEST_BYTES", cls.max_request_bytes),
+            answer_workers=_env_int("ASSISTANT_ANSWER_WORKERS", cls.answer_workers),
+            max_queue=_env_int("ASSISTANT_MAX_QUEUE", cls.max_queue),
+            database_url=os.environ.get("ASSISTANT_DATABASE_URL", "").strip(),
+            log_questions=_env_flag("ASSISTANT_LOG_QUESTIONS", cls.log_questions),
+            retention_days=_env_int("ASSISTANT_RETENTION_DAYS", cls.retention_days),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         for key in ("corpus_dir", "index_dir", "home"):
@@ -83,4 +123,10 @@ class Settings:
 
     @property
     def feedback_db(self) -> Path:
+        """The SQLite file of the store when no ``database_url`` is set."""
         return self.home / "feedback.sqlite"
+
+    @property
+    def store_url(self) -> str:
+        """Where questions, ratings, gaps and verdicts live (``assistant.store``)."""
+        return self.database_url or f"sqlite:///{self.feedback_db}"

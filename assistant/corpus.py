@@ -10,6 +10,7 @@ import re
 import shutil
 import unicodedata
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -51,6 +52,10 @@ class SavedUpload:
     replaced: bool = False
     renamed_from: str | None = None  # the name asked for, when "keep_both" saved it as "name (2).ext"
     unchanged: bool = False  # the very same bytes were already there under ``name``
+
+    def __iter__(self) -> Iterator[object]:
+        """Unpacks as ``(name, replaced)``, the tuple ``save_upload`` returned before."""
+        return iter((self.name, self.replaced))
 
 
 def safe_filename(name: str) -> str:

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -58,9 +59,17 @@ class Embedder:
         self.name = settings.embed_model
         self.path = resolve_model(self.name, settings, say)
         self.fingerprint = fingerprint_model(self.path)
+        self._load_lock = threading.Lock()
 
     @cached_property
     def model(self):
+        """Loaded once even when the first questions arrive together (web server threads)."""
+        with self._load_lock:
+            if "model" in self.__dict__:  # another thread finished loading while we waited
+                return self.__dict__["model"]
+            return self._load_model()
+
+    def _load_model(self):
         from sentence_transformers import SentenceTransformer
 
         try:

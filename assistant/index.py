@@ -8,6 +8,7 @@ Layout (``index/`` by default)::
                       bm25/           bm25s arrays (.npy, allow_pickle=False)
                       store.json      documents (with their text) and chunks
                       report.json     what the build did and what it skipped
+    index/versions/<sha256>.json      every document version ever indexed (quoted texts)
 
 A build writes a fresh ``builds/.tmp-*`` folder and only then repoints
 ``current``, so a crash, a full disk or Ctrl-C mid-build leaves the previous
@@ -44,6 +45,7 @@ from .normalize import NORMALIZER_VERSION, normalize
 from .schema import BuildReport, Chunk, Document, SkippedFile
 from .sparse import SparseIndex
 from .tokens import TERMS_VERSION, terms
+from .versions import VersionStore
 
 FORMAT_VERSION = 1
 KEEP_BUILDS = 2
@@ -77,6 +79,11 @@ class Index:
     dense: DenseIndex
     sparse: SparseIndex
     report: dict
+
+
+def versions_dir(index_dir: Path) -> Path:
+    """Content-addressed document versions, shared by every build (see ``versions.py``)."""
+    return index_dir / "versions"
 
 
 def current_build(index_dir: Path) -> Path | None:
@@ -309,6 +316,8 @@ def build_index(
             removed_documents=sorted(previous - {d.doc_id for d in kept_docs}),
             skipped=skipped,
         )
+        if progress:
+            progress("write", 0, 1)
         try:
             tmp.mkdir()
             DenseIndex.build(vectors).save(tmp / "dense.faiss")
@@ -338,6 +347,9 @@ def build_index(
             final = builds / build_id
             report.index_path = str(final)
             _write_json(tmp / "report.json", report.to_dict())
+            versions = VersionStore(versions_dir(index_dir))
+            for doc in kept_docs:  # what this build may quote stays readable after the corpus moves on
+                versions.keep(doc, manifest["built_at"], build_id)
             _write_json(tmp / "manifest.json", manifest)  # written last: its presence means complete
             _fsync_tree(tmp)
             os.replace(tmp, final)
@@ -346,6 +358,8 @@ def build_index(
             shutil.rmtree(tmp, ignore_errors=True)
             raise _write_failure(exc, builds) from exc
         _prune(builds, final)
+        if progress:
+            progress("write", 1, 1)
     return report
 
 

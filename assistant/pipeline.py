@@ -1,24 +1,36 @@
 """The assembled assistant: settings → embedder → index → retriever → answerer.
 
-This is the one object the CLI, the UI and the benchmarks hold.  Its
-``chain`` is the same flow as a LangChain Runnable (``retrieve | answer``),
-with the answerer pluggable.
+This is the one object the CLI, the web app and the benchmarks hold, and its
+public methods are the facade they use (ask, search, documents, document,
+open_citation, stats, reload).  The loaded index and its searcher form one
+immutable :class:`Snapshot` swapped by a single reference assignment, so
+questions run in parallel with no lock and a reload never mixes two builds.
+Its ``chain`` is the same flow as a LangChain Runnable (``retrieve | answer``).
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from .answer import Evidence, ExtractiveAnswerer, LLMAnswerer, chat_model_from_settings
-from .config import Settings
+from .config import DEFAULT_MODEL, Settings
+from .corpus import save_upload
 from .embed import Embedder
 from .errors import AssistantError
-from .index import Index, current_build, ensure_index, load_index
+from .index import Index, build_index, current_build, ensure_index, load_index, versions_dir
+from .load import SUPPORTED
+from .normalize import normalize
 from .retrieve import HybridRetriever, Searcher
-from .schema import Answer
+from .schema import Answer, BuildReport, Citation, Document, Hit, SkippedFile
+from .versions import VersionStore
 
 
 class QuestionError(AssistantError, ValueError):
@@ -37,11 +49,86 @@ def validate_question(question: str, max_chars: int) -> str:
     return question
 
 
+def needs_first_build(settings: Settings) -> bool:
+    """True when starting will convert the model or build the index (tens of seconds)."""
+    if current_build(settings.index_dir) is None:
+        return True
+    models = settings.models_dir
+    return settings.embed_model == DEFAULT_MODEL and not (models.is_dir() and any(models.iterdir()))
+
+
 def make_answerer(settings: Settings, embedder: Embedder) -> Callable[[Evidence], Answer]:
     if settings.answerer == "llm":
         model = chat_model_from_settings(settings.llm_provider, settings.llm_model, settings.llm_base_url)
         return LLMAnswerer(model)
     return ExtractiveAnswerer(embedder)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One loaded build and the searcher over it: what a question reads, start to finish."""
+
+    index: Index
+    searcher: Searcher
+
+    @property
+    def build_id(self) -> str:
+        return str(self.index.manifest.get("build_id", ""))
+
+
+@dataclass(frozen=True)
+class BuildEvent:
+    """Progress of a rebuild: a stage's count, or the final report."""
+
+    stage: str
+    done: int
+    total: int
+    report: BuildReport | None = None
+    error: Exception | None = None
+
+    @property
+    def fraction(self) -> float:
+        base, span = {"chunk": (0.0, 0.3), "embed": (0.3, 0.7)}.get(self.stage, (0.0, 1.0))
+        return min(1.0, base + span * (self.done / self.total if self.total else 1.0))
+
+    @property
+    def label(self) -> str:
+        return {"chunk": "خرد کردن اسناد / chunking", "embed": "بردارسازی / embedding"}.get(
+            self.stage, self.stage
+        )
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """The serving build, for the Sources and Index tabs."""
+
+    build_id: str
+    embedding_model: str
+    documents: int
+    chunks: int
+    built_at: str
+    corpus_dir: str
+    path: str
+    report: BuildReport
+
+
+@dataclass(frozen=True)
+class QuotedSource:
+    """What opening a citation shows: the version it quoted and, if it changed since, the current one.
+
+    ``quoted`` is None only when neither the current document nor the version
+    store has the quoted text (an index from before versions were kept).
+    """
+
+    quoted: Document | None
+    current: Document | None
+    changed_at: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.current is None or (
+            self.quoted is not None and self.quoted.content_hash != self.current.content_hash
+        )
 
 
 class Assistant:
@@ -62,28 +149,51 @@ class Assistant:
             index = ensure_index(self.settings, self.embedder, say)
         else:
             index = load_index(self.settings.index_dir, self.embedder)
-        self._use(index)
+        self._snapshot = Snapshot(index, Searcher(index, self.embedder))
+        self.versions = VersionStore(versions_dir(self.settings.index_dir))
         self.answerer = answerer or make_answerer(self.settings, self.embedder)
 
-    def _use(self, index: Index) -> None:
-        self.index = index
-        self.searcher = Searcher(index, self.embedder)
+    # ------------------------------------------------------------------ the serving build
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    @property
+    def index(self) -> Index:
+        return self._snapshot.index
+
+    @property
+    def searcher(self) -> Searcher:
+        return self._snapshot.searcher
 
     def reload(self) -> bool:
-        """Pick up a newer build if ``index/current`` moved; the old one serves until then."""
+        """Pick up a newer build if ``index/current`` moved; the old one serves until then.
+
+        The new build is loaded completely before one reference assignment
+        swaps it in: questions already running finish on the old snapshot.
+        """
         build = current_build(self.settings.index_dir)
-        if build is None or build == self.index.path:
+        if build is None or build == self._snapshot.index.path:
             return False
-        self._use(load_index(self.settings.index_dir, self.embedder))
+        index = load_index(self.settings.index_dir, self.embedder)
+        self._snapshot = Snapshot(index, Searcher(index, self.embedder))
         return True
+
+    def warm_up(self) -> None:
+        """Load the model's weights now, not on the first question."""
+        _ = self.embedder.model
+
+    # ------------------------------------------------------------------ questions
 
     def retrieve(self, question: str, k: int | None = None) -> Evidence:
         question = validate_question(question, self.settings.max_question_chars)
+        snap = self._snapshot  # read once: this question sees one build throughout
         started = time.perf_counter()
-        scores = self.searcher.score(question)
-        hits = self.searcher.hits(scores, k or self.settings.top_k)
+        scores = snap.searcher.score(question)
+        hits = snap.searcher.hits(scores, k or self.settings.top_k)
         return Evidence(
-            question, hits, scores, self.index, {"retrieve": (time.perf_counter() - started) * 1000}
+            question, hits, scores, snap.index, {"retrieve": (time.perf_counter() - started) * 1000}
         )
 
     def answer(self, evidence: Evidence) -> Answer:
@@ -91,10 +201,96 @@ class Assistant:
         result = self.answerer(evidence)
         result.timings_ms = {**evidence.timings_ms, "answer": (time.perf_counter() - started) * 1000}
         result.timings_ms["total"] = result.timings_ms["retrieve"] + result.timings_ms["answer"]
+        result.build_id = str(evidence.index.manifest.get("build_id", ""))
         return result
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         return self.answer(self.retrieve(question, k))
+
+    def embed_questions(self, texts: list[str]) -> np.ndarray:
+        """L2-normalized query vectors (the review tab groups unanswered questions by them)."""
+        return self.embedder.embed_batch([normalize(t) for t in texts], kind="query")
+
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        """Passages for a search box (no answer): the same hybrid scores the answerer sees."""
+        query = validate_question(query, self.settings.max_question_chars)
+        return self._snapshot.searcher.search(query, k)
+
+    # ------------------------------------------------------------------ documents and citations
+
+    def documents(self) -> list[Document]:
+        return list(self._snapshot.index.documents.values())
+
+    def document(self, doc_id: str) -> Document | None:
+        return self._snapshot.index.documents.get(doc_id)
+
+    def open_citation(self, citation: Citation) -> QuotedSource:
+        """The text a citation quoted, even after its document changed or left the corpus."""
+        current = self.document(citation.doc_id)
+        sha = getattr(citation, "doc_sha256", "")
+        if current is not None and (not sha or current.content_hash == sha):
+            return QuotedSource(current, current)
+        version = self.versions.get(sha) if sha else None
+        quoted = version.document if version else None
+        same_text = current is not None and current.text[citation.start : citation.end] == citation.text
+        if quoted is None and same_text:
+            quoted = current  # no stored version, but the quote still reads the same
+        now = self.versions.get(current.content_hash) if current is not None else None
+        return QuotedSource(quoted, current, now.first_indexed_at if now else "")
+
+    def stats(self) -> IndexStats:
+        index = self._snapshot.index
+        raw = index.report or {}
+        report = BuildReport(
+            **{k: v for k, v in raw.items() if k in BuildReport.__dataclass_fields__ and k != "skipped"},
+            skipped=[SkippedFile(**s) for s in raw.get("skipped", [])],
+        )
+        return IndexStats(
+            build_id=str(index.manifest.get("build_id", "")),
+            embedding_model=str(index.manifest.get("embedding_model", "")),
+            documents=len(index.documents),
+            chunks=len(index.chunks),
+            built_at=str(index.manifest.get("built_at", "")),
+            corpus_dir=str(index.manifest.get("corpus_dir", "")),
+            path=str(index.path),
+            report=report,
+        )
+
+    # ------------------------------------------------------------------ maintenance
+
+    supported_types = SUPPORTED
+
+    def add_file(self, src: Path, original_name: str, on_conflict: str = "keep_both") -> str:
+        """Check an uploaded file and save it into the corpus; a line saying what was done."""
+        name, replaced = save_upload(src, original_name, self.settings)
+        return f"{name}: {'جایگزین شد / replaced' if replaced else 'ذخیره شد / saved'}"
+
+    def rebuild(self, full: bool = False) -> Iterator[BuildEvent]:
+        """Update the index from the corpus, yielding progress; ``reload()`` then serves it."""
+        events: queue.Queue[BuildEvent] = queue.Queue()
+
+        def progress(stage: str, done: int, total: int) -> None:
+            events.put(BuildEvent(stage, done, total))
+
+        def run() -> None:
+            try:
+                report = build_index(
+                    self.settings, embedder=self.embedder, use_cache=not full, progress=progress
+                )
+                events.put(BuildEvent("done", 1, 1, report=report))
+            except Exception as exc:
+                events.put(BuildEvent("error", 0, 0, error=exc))
+
+        threading.Thread(target=run, daemon=True).start()
+        while True:
+            event = events.get()
+            if event.error is not None:
+                raise event.error
+            yield event
+            if event.report is not None:
+                return
+
+    # ------------------------------------------------------------------ LangChain faces
 
     @property
     def chain(self) -> Runnable:

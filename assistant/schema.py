@@ -61,9 +61,11 @@ class Document:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:
-        """The inverse of ``asdict`` (store.json, the isolated loader's JSON); older stores lack segments."""
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
+        """A stored document (store.json, a version file, the isolated loader's JSON).
+
+        Unknown keys from newer builds are ignored; older stores lack segments.
+        """
+        values = _known(cls, data)
         values["segments"] = tuple(Segment(**s) for s in values.get("segments") or ())
         return cls(**values)
 
@@ -108,14 +110,24 @@ class Citation:
     chunk_id: str = ""
     speaker: str = ""
     date: str = ""
-    doc_sha256: str = ""
-    start_s: float | None = None
+    doc_sha256: str = ""  # the quoted version of the document (see versions.py)
+    start_s: float | None = None  # where in the recording (transcripts)
     end_s: float | None = None
-    slide: int | None = None
-    url: str = ""
+    slide: int | None = None  # which slide (decks)
+    url: str = ""  # the recording at start_s (``#t=``), else the document's url
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Citation:
+        return cls(**_known(cls, data))
+
+
+def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """The keys of ``data`` that are fields of ``cls``: stored JSON from older or newer code loads."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
 
 
 @dataclass(frozen=True)
@@ -136,6 +148,7 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     related: list[Citation] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    build_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -149,7 +162,24 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "related": [c.to_dict() for c in self.related],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "build_id": self.build_id,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        """The inverse of ``to_dict``: a logged or API answer back as a typed record."""
+        sentences = [
+            AnswerSentence(**{**_known(AnswerSentence, s), "citations": tuple(s.get("citations", ()))})
+            for s in data.get("sentences", [])
+        ]
+        rest = _known(cls, {k: v for k, v in data.items() if k not in ("sentences", "citations", "related")})
+        rest.pop("text", None)
+        return cls(
+            **{**rest, "text": data.get("answer", ""), "abstained": bool(data.get("abstained"))},
+            sentences=sentences,
+            citations=[Citation.from_dict(c) for c in data.get("citations", [])],
+            related=[Citation.from_dict(c) for c in data.get("related", [])],
+        )
 
 
 @dataclass

@@ -77,12 +77,12 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def serve_ui():
     """Start the real Gradio app for some settings on a free port; all stop at module end."""
-    import ui
+    from assistant.web import serve
 
     apps = []
 
     def start(settings) -> str:
-        app = ui.serve("127.0.0.1", free_port(), settings, block=False)
+        app = serve("127.0.0.1", free_port(), settings, block=False)
         apps.append(app)
         return app.local_url
 

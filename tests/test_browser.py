@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import free_port
 
-import ui
 from assistant.config import Settings
 from assistant.feedback import FeedbackStore
+from assistant.web import get_service, serve
 
 pytestmark = pytest.mark.browser
 
@@ -163,7 +163,7 @@ def test_ask_stream_and_open_a_citation(page, browser_settings):
     chip.click()
     mark = pg.locator("#pr-source mark")
     mark.wait_for(timeout=30_000)
-    expected = ui.get_assistant(settings).ask(TRUST_QUESTION).citations[0]
+    expected = get_service(settings).assistant().ask(TRUST_QUESTION).citations[0]
     assert _squash(mark.inner_text()) == _squash(expected.text)
     source = pg.locator("#pr-source").inner_text()
     assert "مهارت‌های اعتمادسازی در روابط عمومی" in source  # title
@@ -259,8 +259,8 @@ def test_abstention_and_errors(page):
     assert pg.locator("#pr-source mark").count() == 0
     page.shot("abstention_chat.png")
 
-    # The trainer's table says the same: related passages, no cited sentences.
-    pg.get_by_role("tab", name="منابع").click()
+    # The sentence-by-sentence table says the same: related passages, no cited sentences.
+    pg.get_by_text("جمله به جمله").click()
     table = pg.locator("#pr-answer-table")
     sync_api.expect(table).to_contain_text("مرتبط 1", timeout=30_000)
     sync_api.expect(table).to_contain_text("abstained")
@@ -274,7 +274,7 @@ def test_index_tab_upload_and_rebuild(browser, tmp_path_factory, home):
     settings = Settings(
         corpus_dir=corpus, index_dir=base / "admin-index", home=home, admin_password=ADMIN_PASSWORD
     )
-    app = ui.serve("127.0.0.1", free_port(), settings, block=False)
+    app = serve("127.0.0.1", free_port(), settings, block=False)
     page = Page(browser, app.local_url)
     try:
         pg = page.page
@@ -312,7 +312,7 @@ def test_index_tab_upload_and_rebuild(browser, tmp_path_factory, home):
         page.shot("index_admin.png")
 
         # The server now answers from the new document.
-        assert len(ui.get_assistant(settings).index.documents) == 2
+        assert len(get_service(settings).assistant().index.documents) == 2
         pg.get_by_role("tab", name="گفت‌وگو").click()
         page.ask("رازداری حرفه‌ای یعنی چه؟")
         chip = pg.locator(".pr-chip", has_text="اخلاق حرفه‌ای").first

@@ -7,6 +7,7 @@ import io
 import json
 import sqlite3
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -70,10 +71,22 @@ def test_record_gap_export_round_trip(tmp_path):
 
     # A second store on the same file (the CLI after the server) sees the same rows.
     assert _export(FeedbackStore(path)) == rows
-    # The full answer is kept in the database for later analysis.
-    with sqlite3.connect(path) as db:
-        kept = db.execute("SELECT answer_json FROM feedback WHERE kind = 'gap'").fetchone()[0]
-    assert json.loads(kept) == GAP
+    # The gap keeps the passages offered as related, for trainers to see what came close.
+    assert FeedbackStore(path).store.gaps()[0].related == GAP["related"]
+
+
+def test_gaps_are_counted_once_per_normalized_question(tmp_path):
+    """Asking again (other spacing, Arabic ي/ك, Latin digits) bumps a count instead of adding 9 KB rows."""
+    store = FeedbackStore(tmp_path / "f.sqlite")
+    store.log_gap("قیمت بیت کوین در ۲۰۲۴ چند است؟", GAP)
+    store.log_gap("  قيمت   بيت كوين در 2024 چند است؟", GAP)
+    store.log_gap("هوای تهران چطور است؟", GAP)
+    gaps = [r for r in _export(store) if r["kind"] == "gap"]
+    assert [(r["question"].strip(), r["count"]) for r in gaps] == [
+        ("قيمت   بيت كوين در 2024 چند است؟", "2"),
+        ("هوای تهران چطور است؟", "1"),
+    ]
+    assert store.counts() == {"gap:": 2}
 
 
 def test_vote_key_replaces_and_retracts(tmp_path):
@@ -86,6 +99,10 @@ def test_vote_key_replaces_and_retracts(tmp_path):
     assert store.retract("session:1") is False
     assert [r["rating"] for r in _export(store)] == ["1"]
     assert store.counts() == {"rating:1": 1}
+    # The key (session and message) is kept only as a hash.
+    with sqlite3.connect(tmp_path / "f.sqlite") as db:
+        kept = [k for (k,) in db.execute("SELECT vote_key FROM ratings")]
+    assert kept and all(len(k) == 64 and "session" not in k for k in kept)
 
 
 @pytest.mark.parametrize("rating", [0, 2, -2, True, "1", None])
@@ -143,3 +160,52 @@ def test_cli_exports_ratings_and_gaps_as_csv(home):
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     kinds = {(r["kind"], r["question"]) for r in rows}
     assert ("rating", ANSWER["question"]) in kinds and ("gap", GAP["question"]) in kinds
+
+
+# The previous release's schema, as its feedback.sqlite files were written.
+LEGACY_SCHEMA = """
+CREATE TABLE feedback (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind        TEXT NOT NULL CHECK (kind IN ('rating', 'gap')),
+    created_at  TEXT NOT NULL,
+    question    TEXT NOT NULL,
+    rating      INTEGER CHECK (rating IN (-1, 1)),
+    answer      TEXT NOT NULL DEFAULT '',
+    citations   TEXT NOT NULL DEFAULT '[]',
+    answer_json TEXT NOT NULL DEFAULT '{}',
+    vote_key    TEXT UNIQUE
+);
+"""
+
+
+def test_previous_release_file_is_imported_once(tmp_path):
+    path = tmp_path / "feedback.sqlite"
+    day = [(datetime.now(UTC) - timedelta(days=d)).isoformat(timespec="seconds") for d in (3, 2, 1, 200)]
+    with sqlite3.connect(path) as db:
+        db.executescript(LEGACY_SCHEMA)
+        rows = [
+            ("rating", day[0], ANSWER["question"], 1, json.dumps(ANSWER), "sess:1"),
+            ("gap", day[1], GAP["question"], None, json.dumps(GAP), None),
+            ("gap", day[2], GAP["question"] + " ", None, json.dumps(GAP), None),
+            ("gap", day[3], "older than the retention period", None, json.dumps(GAP), None),
+        ]
+        db.executemany(
+            "INSERT INTO feedback (kind, created_at, question, rating, answer_json, vote_key)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    db.close()
+    store = FeedbackStore(path)
+    exported = _export(store)
+    assert [(r["kind"], r["created_at"], r["count"]) for r in exported] == [
+        ("rating", day[0], "1"),
+        ("gap", day[1], "2"),
+    ]
+    assert json.loads(exported[0]["citations"]) == ANSWER["citations"]
+    assert store.store.gaps()[0].last_seen.isoformat() == day[2]
+    with sqlite3.connect(path) as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    db.close()
+    assert "feedback" not in tables  # gone with its vote keys in clear
+    assert _export(FeedbackStore(path)) == exported  # opening again imports nothing twice
+    assert store.retract("sess:1") is True  # the old key still takes the vote back

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-GROUPS = {"index", "model", "feedback"}
+GROUPS = {"index", "model", "feedback", "review"}
 
 
 def cli_words(mention: str) -> list[str]:
@@ -29,6 +29,7 @@ def test_every_documented_command_exists():
         "index info",
         "eval",
         "feedback export",
+        "review export",
     } <= documented
     runner = CliRunner()
     for command in documented:

@@ -17,6 +17,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import gradio as gr
 import pytest
 from conftest import free_port
 from gradio_client import Client
@@ -26,7 +27,9 @@ import ui
 from assistant.config import Settings
 from assistant.corpus import UploadRejected, safe_filename, save_upload
 from assistant.feedback import FeedbackStore
-from assistant.schema import Document
+from assistant.pipeline import QuotedSource
+from assistant.schema import Citation, Document
+from assistant.web import build_demo, passages, render, serve, theme
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = PROJECT_ROOT / "corpus"
@@ -111,9 +114,9 @@ def test_only_ask_is_a_public_endpoint(client):
 
 def test_chat_answer_streams_in_then_carries_its_citations(server, seed_settings):
     """The chat handler itself (what the page calls): partial text first, then the cited answer."""
-    blocks = ui.build_demo(seed_settings)
+    blocks = build_demo(seed_settings)
     respond = next(f.fn for f in blocks.fns.values() if f.fn is not None and f.fn.__name__ == "respond")
-    frames = list(respond(TRUST_QUESTION, [], {}))
+    frames = list(respond(TRUST_QUESTION, [], {}, [], gr.Request()))
     chats = [next(v for k, v in f.items() if getattr(k, "elem_id", None) == "pr-chat") for f in frames
              if any(getattr(k, "elem_id", None) == "pr-chat" for k in f)]  # fmt: skip
     texts = [chat[-1]["content"] for chat in chats]
@@ -123,8 +126,8 @@ def test_chat_answer_streams_in_then_carries_its_citations(server, seed_settings
     assert all(len(a) < len(b) for a, b in itertools.pairwise(partial))
     final = texts[-1]
     assert "▍" not in final and "[1]" in final and "مهارت‌های اعتمادسازی در روابط عمومی" in final
-    answers = next(v for k, v in frames[-1].items() if isinstance(k, ui.gr.State) and isinstance(v, dict))
-    assert answers[len(chats[-1]) - 1]["citations"], "the last frame keeps the answer for its buttons"
+    answers = next(v for k, v in frames[-1].items() if isinstance(k, gr.State) and isinstance(v, dict))
+    assert answers[len(chats[-1]) - 1].answer.citations, "the last frame keeps the answer for its buttons"
 
 
 # --------------------------------------------------------------------------- the page, offline
@@ -138,17 +141,17 @@ def _get(url: str) -> tuple[int, bytes]:
 def test_page_is_rtl_persian_and_loads_nothing_from_outside(server):
     _, page = _get(server)
     html = page.decode("utf-8")
-    assert ui.TITLE in html
+    assert theme.TITLE in html
     config = json.loads(_get(server.rstrip("/") + "/config")[1])
     assert "documentElement.dir='rtl'" in config["head"]
     assert "@font-face{font-family:'Vazirmatn'" in config["head"]
     assert config["analytics_enabled"] is False
-    _, theme = _get(server.rstrip("/") + "/theme.css")
-    for body in (html, theme.decode("utf-8")):
+    _, theme_css = _get(server.rstrip("/") + "/theme.css")
+    for body in (html, theme_css.decode("utf-8")):
         assert "fonts.googleapis" not in body
         assert "fonts.gstatic" not in body
-    assert ui.FONT_FILE is not None, "shekar ships the Vazirmatn font"
-    status, font = _get(server.rstrip("/") + "/gradio_api/file=" + ui.FONT_FILE.as_posix())
+    assert theme.FONT_FILE is not None, "shekar ships the Vazirmatn font"
+    status, font = _get(server.rstrip("/") + "/gradio_api/file=" + theme.FONT_FILE.as_posix())
     assert status == 200 and font[:4] in (b"\x00\x01\x00\x00", b"true", b"OTTO")
 
 
@@ -167,7 +170,7 @@ def test_server_and_client_connect_only_to_localhost(seed_settings, monkeypatch)
 
     monkeypatch.setattr(socket.socket, "connect", spy_connect)
     monkeypatch.setattr(socket, "getaddrinfo", spy_getaddrinfo)
-    app = ui.serve("127.0.0.1", free_port(), seed_settings, block=False)
+    app = serve("127.0.0.1", free_port(), seed_settings, block=False)
     try:
         assert Client(app.local_url, verbose=False).predict("شفافیت به چه معناست؟", api_name="/ask")[
             "citations"
@@ -182,31 +185,39 @@ def test_index_tab_only_with_admin_password(seed_settings):
     def tab_labels(blocks) -> set[str]:
         return {b.label for b in blocks.blocks.values() if type(b).__name__ == "Tab"}
 
-    plain = ui.build_demo(seed_settings)
+    plain = build_demo(seed_settings)
     assert {"گفت‌وگو", "منابع"} <= tab_labels(plain)
-    assert "نمایه" not in tab_labels(plain)
-    admin = ui.build_demo(Settings(**{**seed_settings.__dict__, "admin_password": "s3cret"}))
-    assert "نمایه" in tab_labels(admin)
+    assert "نمایه" not in tab_labels(plain) and "بازبینی" not in tab_labels(plain)
+    admin = build_demo(Settings(**{**seed_settings.__dict__, "admin_password": "s3cret"}))
+    assert {"نمایه", "بازبینی"} <= tab_labels(admin)
+    trainer = build_demo(Settings(**{**seed_settings.__dict__, "trainer_password": "t3acher"}))
+    assert "بازبینی" in tab_labels(trainer) and "نمایه" not in tab_labels(trainer)
 
 
 # --------------------------------------------------------------------------- escaping and passages
 
 
 def test_md_escape_shows_markup_as_text():
-    assert ui.md_escape("<script>x</script>") == "&lt;script&gt;x&lt;/script&gt;"
-    assert ui.md_escape("*bold* [1](javascript:x) ![i](http://h/i.png)") == (
+    assert render.md_escape("<script>x</script>") == "&lt;script&gt;x&lt;/script&gt;"
+    assert render.md_escape("*bold* [1](javascript:x) ![i](http://h/i.png)") == (
         r"\*bold\* [1\](javascript:x) ![i\](http:\/\/h/i.png)"
     )
-    assert ui.md_escape("# h\n1. one\n    code\n- item\n[1]: http://x") == (
+    assert render.md_escape("# h\n1. one\n    code\n- item\n[1]: http://x") == (
         "\\# h\n1\\. one\ncode\n\\- item\n\\[1]: http:\\/\\/x"
     )
     # Plain Persian prose, colons, full stops and citation markers stay as they are (clean copies).
     text = "شفافیت: به معنای آشکارسازی اطلاعات است. [1][2]"
-    assert ui.md_escape(text) == text
+    assert render.md_escape(text) == text
 
 
 def _doc(text: str, body_start: int = 0) -> Document:
     return Document(doc_id="d.md", source="corpus/d.md", text=text, body_start=body_start, title="عنوان")
+
+
+def _citation(n: int, start: int, end: int, text: str) -> Citation:
+    return Citation(
+        n=n, doc_id="d.md", title="عنوان", source="corpus/d.md", start=start, end=end, text=text, score=0.9
+    )
 
 
 def test_source_html_marks_the_quote_inside_its_paragraph():
@@ -214,9 +225,9 @@ def test_source_html_marks_the_quote_inside_its_paragraph():
     text = front + "بند نخست.\n\nجملهٔ یکم. جملهٔ <b>دوم</b> است. جملهٔ سوم.\n\nبند پایانی."
     quote = "جملهٔ <b>دوم</b> است."
     start = text.index(quote)
-    entry = {"kind": "citation", "n": 2, "doc_id": "d.md", "start": start, "end": start + len(quote),
-             "text": quote, "title": "عنوان"}  # fmt: skip
-    out = ui.source_html(entry, _doc(text, len(front)))
+    doc = _doc(text, len(front))
+    chip = render.Chip("citation", _citation(2, start, start + len(quote), quote))
+    out = passages.source_html(chip, QuotedSource(doc, doc))
     assert "<mark>جملهٔ &lt;b&gt;دوم&lt;/b&gt; است.</mark>" in out
     assert "جملهٔ یکم." in out and "جملهٔ سوم." in out  # the rest of the paragraph
     assert "بند نخست" not in out and "بند پایانی" not in out  # not the neighbours
@@ -226,8 +237,10 @@ def test_source_html_marks_the_quote_inside_its_paragraph():
 
 def test_related_passage_is_not_marked_as_a_citation():
     text = "یک بند مرتبط <img src=x onerror=alert(1)>."
-    entry = {"kind": "related", "n": 1, "doc_id": "d.md", "start": 0, "end": len(text), "text": text}
-    out = ui.source_html(entry, _doc(text))
+    doc = _doc(text)
+    out = passages.source_html(
+        render.Chip("related", _citation(1, 0, len(text), text)), QuotedSource(doc, doc)
+    )
     assert "<mark>" not in out
     assert "مرتبط" in out
     assert "<img" not in out and "&lt;img src=x onerror=alert(1)&gt;" in out
@@ -235,13 +248,13 @@ def test_related_passage_is_not_marked_as_a_citation():
 
 def test_paragraph_bounds_caps_a_page_without_blank_lines():
     text = "الف " * 2000
-    left, right = ui.paragraph_bounds(text, 4000, 4010)
+    left, right = passages.paragraph_bounds(text, 4000, 4010)
     assert left <= 4000 and right >= 4010
-    assert right - left <= ui.CONTEXT_MAX_CHARS + 10
+    assert right - left <= passages.CONTEXT_MAX_CHARS + 10
 
 
 def test_document_html_escapes_the_whole_text():
-    out = ui.document_html(_doc("<script>window.__pwned=1</script>\n\nمتن"))
+    out = passages.document_html(_doc("<script>window.__pwned=1</script>\n\nمتن"))
     assert "<script>" not in out
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in out
 
@@ -323,3 +336,23 @@ def test_assistant_serve_cli_answers_through_gradio_client(seed_settings, home):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_ui_py_is_the_thin_entry_point():
+    """``gradio ui.py`` finds ``demo``; the package never reaches up into the app file."""
+    assert isinstance(ui.demo, gr.Blocks)
+    assert len((PROJECT_ROOT / "ui.py").read_text(encoding="utf-8").splitlines()) < 80
+    for module in (PROJECT_ROOT / "assistant").rglob("*.py"):
+        source = module.read_text(encoding="utf-8")
+        assert "import ui\n" not in source and "from ui " not in source, module
+
+
+def test_web_layer_uses_only_the_facade():
+    """``assistant/web`` imports the facade (pipeline), shared types and settings, never the stages."""
+    allowed = {"pipeline", "schema", "config", "errors", "store", "topics"}
+    for module in (PROJECT_ROOT / "assistant" / "web").glob("*.py"):
+        source = module.read_text(encoding="utf-8")
+        assert len(source.splitlines()) <= 350, module
+        for line in source.splitlines():
+            if line.startswith("from ..") and " import " in line:
+                assert line.split()[1].removeprefix("..").split(".")[0] in allowed, (module, line)

@@ -1,0 +1,42 @@
+"""The project's persistent store: question log, thumbs, corpus gaps, trainers' verdicts.
+
+SQLAlchemy Core over SQLite (a file in ``settings.home``) or PostgreSQL
+(``ASSISTANT_DATABASE_URL=postgresql+psycopg://…``).
+"""
+
+from .engine import StoreError
+from .export import VERDICT_COLUMNS, write_verdicts_csv, write_verdicts_json
+from .records import (
+    Gap,
+    LoggedAnswer,
+    PurgeReport,
+    Rating,
+    ReviewPage,
+    ReviewQuery,
+    ReviewRow,
+    StoreCounts,
+    Verdict,
+    VerdictExport,
+)
+from .store import Store, gap_text
+from .tables import VERDICTS
+
+__all__ = [
+    "VERDICTS",
+    "VERDICT_COLUMNS",
+    "Gap",
+    "LoggedAnswer",
+    "PurgeReport",
+    "Rating",
+    "ReviewPage",
+    "ReviewQuery",
+    "ReviewRow",
+    "Store",
+    "StoreCounts",
+    "StoreError",
+    "Verdict",
+    "VerdictExport",
+    "gap_text",
+    "write_verdicts_csv",
+    "write_verdicts_json",
+]

@@ -1,0 +1,90 @@
+"""Open a database by URL: SQLite (a file, the default) or PostgreSQL through psycopg 3.
+
+SQLite gets one writer at a time (``BEGIN IMMEDIATE`` with a 30 s busy
+timeout) so that threads of the web server wait for each other instead of
+failing with "database is locked"; WAL lets readers run beside the writer.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from ..errors import AssistantError
+
+# Persian kept as UTF-8 in JSON columns: a third of the size of \uXXXX escapes.
+_JSON = {"json_serializer": partial(json.dumps, ensure_ascii=False)}
+
+
+class StoreError(AssistantError):
+    """The database cannot be opened or a request names something that is not there."""
+
+
+def normalize_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` use psycopg 3, the driver installed with the project."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password hidden, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid URL>"
+
+
+def open_engine(url: str) -> Engine:
+    url = normalize_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"نشانی پایگاه داده نامعتبر است. / Invalid database URL: {url!r}") from None
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, parsed.database or "")
+    if parsed.get_backend_name() != "postgresql":
+        message = "فقط SQLite و PostgreSQL پشتیبانی می‌شوند. / Only SQLite and PostgreSQL URLs are supported"
+        raise StoreError(f"{message}: {safe_url(url)}")
+    try:
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, **_JSON)
+    except (SQLAlchemyError, ImportError) as exc:
+        raise StoreError(f"پایگاه داده باز نشد. / Cannot open {safe_url(url)}: {exc}") from exc
+
+
+def _sqlite_engine(url: str, database: str) -> Engine:
+    if database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **_JSON)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" below opens transactions
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "foreign_keys = ON",
+            "journal_mode = WAL",
+            "synchronous = NORMAL",
+            "busy_timeout = 30000",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def upsert(engine: Engine, table: Table) -> Any:
+    """``INSERT … ON CONFLICT`` for this engine's dialect (both have ``on_conflict_do_update``)."""
+    return (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(table)

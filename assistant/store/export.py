@@ -1,0 +1,93 @@
+"""Verdicts out as CSV or JSON for trainers (``assistant review export``).
+
+One row per verdict: the answer (question, text), the citation judged (with
+any media or slide position the stored citation carries) and the verdict.
+Text cells that a spreadsheet would run as a formula get a leading quote.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from typing import IO, Any
+
+from .records import VerdictExport
+
+#: Citation fields copied only when the stored citation has them (media and slide sources).
+OPTIONAL_CITATION_FIELDS = ("start_s", "end_s", "slide", "url")
+VERDICT_COLUMNS = (
+    "answer_id",
+    "answer_created_at",
+    "question",
+    "resolved_question",
+    "answer_text",
+    "n",
+    "doc_id",
+    "title",
+    "citation_text",
+    "start",
+    "end",
+    "doc_sha256",
+    *OPTIONAL_CITATION_FIELDS,
+    "verdict",
+    "note",
+    "reviewer",
+    "build_id",
+    "verdict_created_at",
+)
+_TEXT_COLUMNS = ("question", "resolved_question", "answer_text", "title", "citation_text", "note", "reviewer")
+
+# A cell starting with one of these is run as a formula by spreadsheet programs
+# (CSV injection); trainers open the export in one, so such text cells get a quote.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def export_record(item: VerdictExport) -> dict[str, Any]:
+    """The flat JSON object of one verdict; optional citation fields only when present."""
+    citation, verdict = item.citation, item.verdict
+    record: dict[str, Any] = {
+        "answer_id": item.answer_id,
+        "answer_created_at": item.answer_created_at.isoformat(timespec="seconds"),
+        "question": item.question,
+        "resolved_question": item.resolved_question,
+        "answer_text": item.answer_text,
+        "n": verdict.n,
+        "doc_id": verdict.doc_id,
+        "title": citation.get("title", ""),
+        "citation_text": citation.get("text", ""),
+        "start": citation.get("start"),
+        "end": citation.get("end"),
+        "doc_sha256": verdict.doc_sha256,
+    }
+    record.update({k: citation[k] for k in OPTIONAL_CITATION_FIELDS if k in citation})
+    record.update(
+        verdict=verdict.verdict,
+        note=verdict.note,
+        reviewer=verdict.reviewer,
+        build_id=verdict.build_id,
+        verdict_created_at=verdict.created_at.isoformat(timespec="seconds"),
+    )
+    return record
+
+
+def write_verdicts_json(items: list[VerdictExport], fileobj: IO[str]) -> int:
+    """A JSON array, one object per verdict; returns how many."""
+    json.dump([export_record(i) for i in items], fileobj, ensure_ascii=False, indent=1)
+    fileobj.write("\n")
+    return len(items)
+
+
+def write_verdicts_csv(items: list[VerdictExport], fileobj: IO[str]) -> int:
+    """CSV with ``VERDICT_COLUMNS`` (header first); returns the row count."""
+    writer = csv.writer(fileobj)
+    writer.writerow(VERDICT_COLUMNS)
+    for item in items:
+        record = export_record(item)
+        for key in _TEXT_COLUMNS:
+            record[key] = spreadsheet_safe(str(record[key]))
+        writer.writerow(["" if record.get(c) is None else record.get(c) for c in VERDICT_COLUMNS])
+    return len(items)

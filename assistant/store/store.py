@@ -1,0 +1,411 @@
+"""``Store``: the question log, thumbs, corpus gaps and trainers' verdicts in one database.
+
+Every method opens its own short transaction, so one ``Store`` is shared by
+all threads of the web server; a CLI on the same database sees the same rows.
+What a student typed is kept as typed, with nothing that identifies them: a
+vote key (session and message) is stored only as its sha256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import OperationalError
+
+from ..normalize import normalize
+from . import review
+from .engine import StoreError, open_engine, safe_url, upsert
+from .records import (
+    Gap,
+    LoggedAnswer,
+    PurgeReport,
+    Rating,
+    ReviewPage,
+    ReviewQuery,
+    StoreCounts,
+    Verdict,
+    VerdictExport,
+    as_utc,
+    now_utc,
+)
+from .tables import VERDICTS, answer_docs, answers, gaps, metadata, ratings, verdicts
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..topics import Topic
+
+PURGE_EVERY_S = 3600.0
+
+
+def gap_text(question: str) -> str:
+    """The wording two askings of one gap share: normalized, whitespace collapsed, case folded."""
+    return " ".join(normalize(question).split()).casefold()
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _cited_docs(answer: Mapping[str, Any]) -> set[str]:
+    return {str(c["doc_id"]) for c in answer.get("citations") or [] if c.get("doc_id")}
+
+
+class Store:
+    """``Store(url)`` or ``Store.from_settings(settings)``; tables are created on first open."""
+
+    def __init__(self, url: str, *, log_questions: bool = True, retention_days: int = 90):
+        self.url = url
+        self.log_questions = log_questions
+        self.retention_days = retention_days
+        self.engine = open_engine(url)
+        try:
+            metadata.create_all(self.engine)
+        except OperationalError as exc:
+            self.engine.dispose()
+            raise StoreError(f"پایگاه داده باز نشد. / Cannot open {safe_url(url)}: {exc.orig}") from exc
+        self._purge_lock = threading.Lock()
+        self._last_purge = 0.0
+        if self.engine.dialect.name == "sqlite":
+            from .legacy import import_feedback_table
+
+            import_feedback_table(self)
+        self.purge_if_due()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        return cls(
+            settings.store_url, log_questions=settings.log_questions, retention_days=settings.retention_days
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # ---------------------------------------------------------------- question log
+
+    def log_answer(
+        self,
+        question: str,
+        answer: Mapping[str, Any],
+        *,
+        resolved_question: str = "",
+        build_id: str = "",
+        timings: Mapping[str, float] | None = None,
+    ) -> int | None:
+        """Log one answer (``Answer.to_dict()``); returns its id, or None when logging is off.
+
+        An abstention also counts as a gap (under the resolved question when
+        there is one), whether or not questions are logged.
+        """
+        self.purge_if_due()
+        abstained = bool(answer.get("abstained"))
+        if not self.log_questions:
+            if abstained:
+                self.log_gap(resolved_question or question, answer)
+            return None
+        row = {
+            "created_at": now_utc(),
+            "question": question,
+            "resolved_question": resolved_question,
+            "answer_json": dict(answer),
+            "build_id": build_id,
+            "timings": dict(timings if timings is not None else answer.get("timings_ms") or {}),
+            "abstained": abstained,
+        }
+        with self._tx() as conn:
+            answer_id = int(conn.execute(insert(answers).values(**row)).inserted_primary_key[0])
+            docs = [{"answer_id": answer_id, "doc_id": d} for d in sorted(_cited_docs(answer))]
+            if docs:
+                conn.execute(insert(answer_docs), docs)
+            if abstained:
+                self._upsert_gap(conn, resolved_question or question, answer, answer_id)
+        return answer_id
+
+    def get_answer(self, answer_id: int) -> LoggedAnswer | None:
+        with self._tx() as conn:
+            row = conn.execute(select(answers).where(answers.c.id == answer_id)).mappings().first()
+        return None if row is None else _logged(row)
+
+    def answers(self, limit: int = 100, offset: int = 0) -> list[LoggedAnswer]:
+        """Logged answers, newest first."""
+        query = select(answers).order_by(answers.c.id.desc()).limit(limit).offset(offset)
+        with self._tx() as conn:
+            return [_logged(r) for r in conn.execute(query).mappings()]
+
+    # ---------------------------------------------------------------- ratings
+
+    def rate(
+        self,
+        rating: int,
+        *,
+        answer_id: int | None = None,
+        question: str = "",
+        answer: Mapping[str, Any] | None = None,
+        vote_key: str | None = None,
+    ) -> int:
+        """Store a thumb (+1 / -1); returns the rating's id.
+
+        Give ``answer_id`` for a logged answer, or the ``question`` and
+        ``answer`` dict when logging is off.  With ``vote_key`` a second vote
+        replaces the first.
+        """
+        if rating not in (1, -1) or isinstance(rating, bool):
+            raise ValueError(f"rating must be +1 or -1, not {rating!r}")
+        with self._tx() as conn:
+            if answer_id is not None:
+                found = conn.execute(select(answers.c.question).where(answers.c.id == answer_id)).first()
+                if found is None:
+                    raise StoreError(f"این پاسخ ثبت نشده است. / No logged answer {answer_id}.")
+                question = question or found[0]
+            return self._insert_rating(conn, rating, answer_id, question, answer, vote_key)
+
+    def _insert_rating(
+        self,
+        conn: Connection,
+        rating: int,
+        answer_id: int | None,
+        question: str,
+        answer: Mapping[str, Any] | None,
+        vote_key: str | None,
+        created_at: datetime | None = None,
+    ) -> int:
+        row = {
+            "answer_id": answer_id,
+            "created_at": created_at or now_utc(),
+            "question": question or str((answer or {}).get("question", "")),
+            "rating": rating,
+            "answer_json": None if answer_id is not None else dict(answer or {}),
+            "vote_key": None if vote_key is None else _sha256(vote_key),
+        }
+        stmt = upsert(self.engine, ratings).values(**row)
+        replaced = ("answer_id", "created_at", "question", "rating", "answer_json")
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[ratings.c.vote_key], set_={k: stmt.excluded[k] for k in replaced}
+        )
+        return int(conn.execute(stmt.returning(ratings.c.id)).scalar_one())
+
+    def retract(self, vote_key: str) -> bool:
+        """Remove a vote the reader took back (clicked the same thumb again)."""
+        with self._tx() as conn:
+            return conn.execute(delete(ratings).where(ratings.c.vote_key == _sha256(vote_key))).rowcount > 0
+
+    def ratings(self) -> list[Rating]:
+        """Every rating, oldest first, with the answer it rates."""
+        query = (
+            select(ratings, answers.c.answer_json.label("logged_json"))
+            .select_from(ratings.outerjoin(answers, ratings.c.answer_id == answers.c.id))
+            .order_by(ratings.c.id)
+        )
+        with self._tx() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            Rating(
+                id=r["id"],
+                created_at=as_utc(r["created_at"]),
+                question=r["question"],
+                rating=r["rating"],
+                answer_id=r["answer_id"],
+                answer=dict(r["logged_json"] or r["answer_json"] or {}),
+            )
+            for r in rows
+        ]
+
+    # ---------------------------------------------------------------- gaps
+
+    def log_gap(self, question: str, answer: Mapping[str, Any], *, answer_id: int | None = None) -> int:
+        """Count a question the corpus could not answer; returns the gap's id."""
+        with self._tx() as conn:
+            return self._upsert_gap(conn, question, answer, answer_id)
+
+    def _upsert_gap(
+        self,
+        conn: Connection,
+        question: str,
+        answer: Mapping[str, Any],
+        answer_id: int | None,
+        seen: datetime | None = None,
+    ) -> int:
+        text = gap_text(question)
+        seen = seen or now_utc()
+        stmt = upsert(self.engine, gaps).values(
+            key=_sha256(text),
+            normalized=text,
+            question=question,
+            count=1,
+            first_seen=seen,
+            last_seen=seen,
+            answer_text=str(answer.get("answer", "")),
+            related=list(answer.get("related") or []),
+            last_answer_id=answer_id,
+        )
+        latest = ("question", "last_seen", "answer_text", "related", "last_answer_id")
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[gaps.c.key],
+            set_={"count": gaps.c.count + 1, **{k: stmt.excluded[k] for k in latest}},
+        )
+        return int(conn.execute(stmt.returning(gaps.c.id)).scalar_one())
+
+    def gaps(self, limit: int | None = None) -> list[Gap]:
+        """Gaps, most asked first."""
+        query = select(gaps).order_by(gaps.c.count.desc(), gaps.c.last_seen.desc(), gaps.c.id).limit(limit)
+        with self._tx() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [_gap(r) for r in rows]
+
+    def gap_clusters(
+        self,
+        vectors_fn: Callable[[Sequence[str]], np.ndarray],
+        *,
+        threshold: float | None = None,
+        limit: int = 2000,
+    ) -> list[Topic]:
+        """The gaps grouped into topics; ``vectors_fn`` maps normalized texts to L2-normalized rows."""
+        from ..topics import DEFAULT_THRESHOLD, QuestionCount, cluster_questions
+
+        found = self.gaps(limit)
+        if not found:
+            return []
+        vectors = vectors_fn([g.normalized for g in found])
+        items = [QuestionCount(g.question, g.count) for g in found]
+        return cluster_questions(
+            items, vectors, threshold=DEFAULT_THRESHOLD if threshold is None else threshold
+        )
+
+    # ---------------------------------------------------------------- retention
+
+    def purge(self, now: datetime | None = None) -> PurgeReport:
+        """Delete what is older than ``retention_days`` (0 keeps everything).
+
+        Gaps not asked since the cutoff go; so do logged answers and their
+        ratings, except answers a trainer gave a verdict on (that review is
+        the trainers' work and stays until they delete it).
+        """
+        if self.retention_days <= 0:
+            return PurgeReport()
+        cutoff = as_utc(now or now_utc()) - timedelta(days=self.retention_days)
+        old = select(answers.c.id).where(
+            answers.c.created_at < cutoff, answers.c.id.not_in(select(verdicts.c.answer_id))
+        )
+        with self._tx() as conn:
+            gone_gaps = conn.execute(delete(gaps).where(gaps.c.last_seen < cutoff)).rowcount
+            conn.execute(update(gaps).where(gaps.c.last_answer_id.in_(old)).values(last_answer_id=None))
+            orphan = and_(ratings.c.answer_id.is_(None), ratings.c.created_at < cutoff)
+            gone_ratings = conn.execute(
+                delete(ratings).where(or_(ratings.c.answer_id.in_(old), orphan))
+            ).rowcount
+            conn.execute(delete(answer_docs).where(answer_docs.c.answer_id.in_(old)))
+            gone_answers = conn.execute(delete(answers).where(answers.c.id.in_(old))).rowcount
+        return PurgeReport(answers=gone_answers, ratings=gone_ratings, gaps=gone_gaps)
+
+    def purge_if_due(self) -> PurgeReport | None:
+        """Purge at most once an hour (on open, then from the writes that call this)."""
+        if time.monotonic() - self._last_purge < PURGE_EVERY_S and self._last_purge:
+            return None
+        if not self._purge_lock.acquire(blocking=False):
+            return None
+        try:
+            self._last_purge = time.monotonic()
+            return self.purge()
+        finally:
+            self._purge_lock.release()
+
+    # ---------------------------------------------------------------- verdicts and review
+
+    def set_verdict(
+        self,
+        answer_id: int,
+        n: int,
+        verdict: str,
+        *,
+        note: str = "",
+        reviewer: str = "",
+        doc_sha256: str = "",
+    ) -> Verdict:
+        """Record (or replace) a trainer's verdict on citation ``n`` of a logged answer.
+
+        ``doc_sha256`` (the cited file's ``Document.content_hash``) defaults
+        to the one in the stored citation, if any.
+        """
+        if verdict not in VERDICTS:
+            raise StoreError(
+                f"داوری نامعتبر است. / Unknown verdict {verdict!r}; use one of {', '.join(VERDICTS)}."
+            )
+        with self._tx() as conn:
+            return review.upsert_verdict(
+                conn, upsert(self.engine, verdicts), answer_id, n, verdict, note, reviewer, doc_sha256
+            )
+
+    def clear_verdict(self, answer_id: int, n: int) -> bool:
+        with self._tx() as conn:
+            gone = delete(verdicts).where(verdicts.c.answer_id == answer_id, verdicts.c.n == n)
+            return conn.execute(gone).rowcount > 0
+
+    def verdicts(self, answer_id: int | None = None) -> list[Verdict]:
+        with self._tx() as conn:
+            return review.list_verdicts(conn, answer_id)
+
+    def review_queue(self, query: ReviewQuery | None = None) -> ReviewPage:
+        """Logged answers for trainers, filtered and paged (see ``ReviewQuery``)."""
+        with self._tx() as conn:
+            return review.queue(conn, query or ReviewQuery())
+
+    def verdict_exports(self) -> list[VerdictExport]:
+        """Every verdict with its answer and citation, oldest first (``assistant review export``)."""
+        with self._tx() as conn:
+            return review.exports(conn)
+
+    def counts(self) -> StoreCounts:
+        with self._tx() as conn:
+            n_answers = conn.execute(select(func.count()).select_from(answers)).scalar_one()
+            thumbs = dict(
+                conn.execute(select(ratings.c.rating, func.count()).group_by(ratings.c.rating)).all()
+            )
+            gap_rows, gap_total = conn.execute(select(func.count(), func.sum(gaps.c.count))).one()
+            kinds = conn.execute(select(verdicts.c.verdict, func.count()).group_by(verdicts.c.verdict)).all()
+        return StoreCounts(
+            answers=n_answers,
+            ups=thumbs.get(1, 0),
+            downs=thumbs.get(-1, 0),
+            gaps=int(gap_total or 0),
+            gap_questions=gap_rows,
+            verdicts={k: int(v) for k, v in kinds},
+        )
+
+
+def _logged(row: Mapping[str, Any]) -> LoggedAnswer:
+    return LoggedAnswer(
+        id=row["id"],
+        created_at=as_utc(row["created_at"]),
+        question=row["question"],
+        resolved_question=row["resolved_question"],
+        answer=dict(row["answer_json"]),
+        build_id=row["build_id"],
+        timings=dict(row["timings"]),
+        abstained=bool(row["abstained"]),
+    )
+
+
+def _gap(row: Mapping[str, Any]) -> Gap:
+    return Gap(
+        id=row["id"],
+        question=row["question"],
+        normalized=row["normalized"],
+        count=row["count"],
+        first_seen=as_utc(row["first_seen"]),
+        last_seen=as_utc(row["last_seen"]),
+        answer_text=row["answer_text"],
+        related=list(row["related"]),
+        last_answer_id=row["last_answer_id"],
+    )

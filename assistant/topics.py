@@ -1,0 +1,69 @@
+"""Group questions into topics by their embedding vectors (pure: vectors in, clusters out).
+
+Why: trainers read "what students asked that the corpus could not answer"
+as a few topics with counts, not as hundreds of near-identical lines.
+Greedy centroid clustering: questions are taken most-asked first; each joins
+the topic whose (normalized) centroid is closest if the cosine reaches
+``threshold``, else starts a new topic.  Deterministic for given vectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+#: e5 cosines are compressed: paraphrased Persian questions scored 0.91-0.98, unrelated ones 0.74-0.84.
+DEFAULT_THRESHOLD = 0.88
+
+
+@dataclass(frozen=True)
+class QuestionCount:
+    text: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A group of questions; ``label`` is its most asked (then most central) question."""
+
+    label: str
+    total: int
+    questions: list[QuestionCount]
+
+
+def cluster_questions(
+    items: Sequence[QuestionCount], vectors: np.ndarray, threshold: float = DEFAULT_THRESHOLD
+) -> list[Topic]:
+    """Topics of ``items`` (``vectors[i]`` is item i's L2-normalized vector), largest first."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.shape[0] != len(items):
+        raise ValueError(f"{len(items)} questions but {vectors.shape[0]} vectors")
+    order = sorted(range(len(items)), key=lambda i: (-items[i].count, items[i].text))
+    members: list[list[int]] = []
+    sums: list[np.ndarray] = []
+    for i in order:
+        best, best_cos = -1, threshold
+        for c, total in enumerate(sums):
+            cos = float(vectors[i] @ total) / (float(np.linalg.norm(total)) or 1.0)
+            if cos >= best_cos:
+                best, best_cos = c, cos
+        if best < 0:
+            members.append([i])
+            sums.append(vectors[i].copy())
+        else:
+            members[best].append(i)
+            sums[best] += vectors[i]
+    topics = [_topic(items, vectors, group, total) for group, total in zip(members, sums, strict=True)]
+    return sorted(topics, key=lambda t: (-t.total, t.label))
+
+
+def _topic(items: Sequence[QuestionCount], vectors: np.ndarray, group: list[int], total: np.ndarray) -> Topic:
+    centre = total / (float(np.linalg.norm(total)) or 1.0)
+    ranked = sorted(group, key=lambda i: (-items[i].count, -float(vectors[i] @ centre), items[i].text))
+    return Topic(
+        label=items[ranked[0]].text,
+        total=sum(items[i].count for i in group),
+        questions=[items[i] for i in ranked],
+    )

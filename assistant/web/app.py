@@ -1,0 +1,103 @@
+"""The whole app: the tabs put together, the ``/ask`` API, and the server's start.
+
+``build_demo`` builds nothing heavy: the assistant is created by the shared
+:class:`~assistant.web.service.Service` on first use, or before the server
+listens when :func:`serve` starts it (so the first student does not wait).
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before gradio is imported: it reads this at import time and would otherwise
+# start a thread that phones home for a version check.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+from typing import Any
+
+import gradio as gr
+
+from ..config import Settings
+from .admin import build_admin_tab
+from .chat import build_chat_tab, client_key
+from .review import build_review_tab
+from .service import Service, error_text, get_service
+from .sources import build_sources_tab, overview
+from .theme import TITLE, launch_kwargs
+
+INTRO = (
+    f"# {TITLE}\n"
+    "پاسخ‌ها فقط از متن منابع (وبینارها و گفتارهای روابط عمومی) برداشته می‌شوند"
+    " و هر جمله شمارهٔ منبعش را دارد. اگر منابع پاسخی نداشته باشند، همین را می‌گوییم."
+)
+
+
+def _api(service: Service):
+    def ask(question: str, history: list[Any] | None = None, request: gr.Request = None) -> dict:  # type: ignore[assignment]
+        """Answer a question from the corpus: answer text, sentences, citations, related passages.
+
+        ``history`` (optional) is the conversation so far, oldest first: earlier
+        questions as strings, or ``{"question": ..., "answer": ...}`` objects.
+        """
+        try:
+            return service.ask(question, history or None, client=client_key(request)).answer.to_dict()
+        except Exception as exc:
+            raise gr.Error(error_text(exc), print_exception=False) from None
+
+    return ask
+
+
+def build_demo(settings: Settings | None = None) -> gr.Blocks:
+    """The app for these settings; tabs for maintainers and trainers only when their password is set."""
+    settings = settings or Settings.from_env()
+    service = get_service(settings)
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
+        gr.Markdown(INTRO, rtl=True)
+        with gr.Tabs() as tabs:
+            with gr.Tab("گفت‌وگو", id="chat"):
+                chat = build_chat_tab(service)
+            with gr.Tab("منابع", id="sources"):
+                overview_outputs = list(build_sources_tab(service, tabs, chat))
+            if service.trainer_login_enabled():
+                with gr.Tab("بازبینی", id="review"):
+                    build_review_tab(service)
+            if service.admin_login_enabled():
+                with gr.Tab("نمایه", id="index"):
+                    build_admin_tab(service, overview_outputs, lambda: overview(service))
+        blocks.load(lambda: overview(service), None, overview_outputs, api_visibility="private")
+        gr.api(
+            _api(service), api_name="ask", concurrency_limit=settings.max_queue, concurrency_id="questions"
+        )
+    return blocks
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    settings: Settings | None = None,
+    *,
+    app: gr.Blocks | None = None,
+    block: bool = True,
+    quiet: bool = True,
+) -> gr.Blocks:
+    """Start the web app: prepare the assistant first (model and index on a first start), then serve.
+
+    With ``block=False`` the server runs in a background thread and the app is
+    returned (``app.close()`` stops it); tests and embedding use that.
+    """
+    settings = settings or Settings.from_env()
+    service = get_service(settings)
+    service.prepare()
+    app = app or build_demo(settings)
+    app.queue(max_size=settings.max_queue * 4, default_concurrency_limit=4)
+    app.launch(
+        server_name=host, server_port=port, prevent_thread_lock=True, quiet=quiet, **launch_kwargs(settings)
+    )
+    service.start_background(app)
+    url = app.local_url or f"http://{host}:{port}/"
+    service.say(f"دستیار آماده است: {url} / The assistant is ready at {url}")
+    if block:
+        app.block_thread()
+    return app

@@ -1,0 +1,87 @@
+"""Pure rendering for the trainers' review tab: the queue, one answer laid out, gap topics."""
+
+from __future__ import annotations
+
+from ..schema import Answer
+from ..store import ReviewPage, Verdict
+from ..topics import Topic
+from .render import clip, esc, location_label
+
+VERDICT_LABELS = {
+    "supports": "پشتیبانی می‌کند / supports",
+    "partly": "تا حدی / partly",
+    "does_not_support": "پشتیبانی نمی‌کند / does not support",
+    "wrong_passage": "بند نادرست / wrong passage",
+}
+QUEUE_HEADERS = [
+    "شناسه / id",
+    "زمان / time",
+    "پرسش / question",
+    "وضع / status",
+    "👍",
+    "👎",
+    "داوری‌ها / verdicts",
+]
+TOPIC_HEADERS = ["موضوع / topic", "تعداد / count", "پرسش‌ها / questions"]
+
+
+def queue_rows(page: ReviewPage) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for r in page.rows:
+        verdicts = ", ".join(f"{k}: {v}" for k, v in sorted(r.verdict_counts.items())) or "—"
+        status = "بی‌پاسخ / abstained" if r.abstained else "پاسخ / answered"
+        when = r.created_at.strftime("%Y-%m-%d %H:%M")
+        rows.append([r.answer_id, when, clip(r.question, 80), status, r.ups, r.downs, verdicts])
+    return rows
+
+
+def queue_choices(page: ReviewPage) -> list[tuple[str, int]]:
+    return [(f"#{r.answer_id} · {clip(r.question, 60)}", r.answer_id) for r in page.rows]
+
+
+def queue_summary(page: ReviewPage) -> str:
+    return f"{len(page.rows)} از {page.total} پاسخ · showing {len(page.rows)} of {page.total} answers"
+
+
+def answer_html(answer: Answer, verdicts: dict[int, Verdict]) -> str:
+    """Every sentence of an answer with the passage it cites and the verdict given so far."""
+    resolved = getattr(answer, "resolved_question", "") or ""
+    head = f"<h3>پرسش: {esc(answer.question)}</h3>"
+    if resolved and resolved != answer.question:
+        head += f"<div>خوانده‌شده به شکل / resolved as: {esc(resolved)}</div>"
+    if answer.abstained:
+        related = "".join(
+            f"<li>مرتبط {r.n}: {esc(r.title)} — «{esc(clip(r.text, 160))}»</li>" for r in answer.related
+        )
+        return (
+            f'<div class="pr-review" dir="rtl" lang="fa">{head}<p>⛔ {esc(answer.text)} '
+            f"<small>(abstained)</small></p><ul>{related}</ul></div>"
+        )
+    by_n = {c.n: c for c in answer.citations}
+    rows = []
+    for s in answer.sentences:
+        for n in s.citations or (0,):
+            c = by_n.get(n)
+            quote = esc(c.text) if c else "<i>بدون استناد / no citation</i>"
+            where = f"{esc(c.title)} {esc(location_label(c))}" if c else ""
+            verdict = verdicts.get(n)
+            judged = esc(VERDICT_LABELS.get(verdict.verdict, verdict.verdict)) if verdict else "—"
+            rows.append(
+                f"<tr><td>{esc(s.text)}</td><td>[{n}]</td><td><mark>{quote}</mark><br><small>{where}</small></td>"
+                f"<td>{judged}</td></tr>"
+            )
+    return (
+        f'<div class="pr-review" dir="rtl" lang="fa">{head}'
+        "<table><tr><th>جملهٔ پاسخ / sentence</th><th>استناد</th><th>بند منبع / cited passage</th>"
+        f"<th>داوری / verdict</th></tr>{''.join(rows)}</table></div>"
+    )
+
+
+def citation_choices(answer: Answer | None) -> list[tuple[str, int]]:
+    if answer is None or answer.abstained:
+        return []
+    return [(f"[{c.n}] {clip(c.title, 40)}", c.n) for c in answer.citations]
+
+
+def topic_rows(topics: list[Topic]) -> list[list[object]]:
+    return [[t.label, t.total, " · ".join(f"{q.text} ({q.count})" for q in t.questions[:8])] for t in topics]

@@ -1,0 +1,240 @@
+"""The shared assistant behind every page and its lifecycle.
+
+One :class:`Service` per ``Settings``, shared by every session: it creates
+the :class:`~assistant.pipeline.Assistant` on first use (model and index,
+built on a first start), keeps the stores, answers with a bounded number of
+questions computing at once, and logs what was asked.  Tab builders call
+only this object and the facade it hands out.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from ..errors import AssistantError
+from ..pipeline import Assistant, BuildEvent, needs_first_build
+from ..schema import Answer
+from ..store import ReviewPage, ReviewQuery, Store, Verdict, write_verdicts_csv, write_verdicts_json
+from ..topics import Topic
+
+log = logging.getLogger("assistant.web")
+
+INTERNAL_ERROR = "خطای داخلی رخ داد؛ دوباره تلاش کنید. / An internal error occurred; please try again."
+
+
+class Busy(AssistantError):
+    """Too many questions are waiting; the student is asked to retry shortly."""
+
+
+def error_text(exc: BaseException) -> str:
+    """What a user sees for an exception: our own messages as they are, anything else generic."""
+    if isinstance(exc, AssistantError):  # user-fixable: the message is Persian, then English
+        return str(exc)
+    log.error("web handler failed", exc_info=exc)
+    return INTERNAL_ERROR
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer and its row in the question log (None when logging is off or failed)."""
+
+    answer: Answer
+    log_id: int | None
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    ok: bool
+    role: str
+    message: str
+    retry_after_s: float = 0.0
+
+
+class AnswerGate:
+    """At most ``workers`` questions compute at once; at most ``max_waiting`` wait for a turn.
+
+    Why not Gradio's queue alone: when it is full the student gets Gradio's
+    English message; here the refusal is ours, immediate and in Persian.
+    """
+
+    def __init__(self, workers: int, max_waiting: int):
+        self._slots = threading.BoundedSemaphore(workers)
+        self._lock = threading.Lock()
+        self._waiting = 0
+        self.max_waiting = max_waiting
+
+    @contextmanager
+    def turn(self):
+        with self._lock:
+            if self._waiting >= self.max_waiting:
+                raise Busy(
+                    "سامانه اکنون پرمشغله است؛ چند ثانیه دیگر دوباره بپرسید. / "
+                    "The assistant is busy right now; please ask again in a few seconds."
+                )
+            self._waiting += 1
+        try:
+            self._slots.acquire()
+        finally:
+            with self._lock:
+                self._waiting -= 1
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+class Service:
+    """The assistant, stores and limits for one set of settings."""
+
+    def __init__(self, settings: Settings, say: Callable[[str], None] = print):
+        self.settings = settings
+        self.say = say
+        self._assistant: Assistant | None = None
+        self._store: Store | None = None
+        self._lock = threading.Lock()
+        self.gate = AnswerGate(settings.answer_workers, settings.max_queue)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def needs_first_build(self) -> bool:
+        """True when starting will convert the model or build the index (tens of seconds)."""
+        return needs_first_build(self.settings)
+
+    def assistant(self) -> Assistant:
+        """The one Assistant, built (and the index with it) on first call."""
+        with self._lock:
+            if self._assistant is None:
+                self._assistant = Assistant(self.settings, say=self.say)
+            return self._assistant
+
+    def prepare(self) -> Assistant:
+        """Create the Assistant now (model, index, weights), saying what happens."""
+        if self.needs_first_build():
+            self.say(
+                "نخستین اجرا: مدل و نمایه ساخته می‌شوند؛ چند ده ثانیه صبر کنید… / "
+                "First start: building the model and index, this takes a few tens of seconds…"
+            )
+        else:
+            self.say("بارگذاری مدل و نمایه… / Loading the model and index…")
+        helper = self.assistant()
+        helper.warm_up()
+        return helper
+
+    def store(self) -> Store:
+        """Opened on first use, so that building the app writes nothing."""
+        with self._lock:
+            if self._store is None:
+                self._store = Store.from_settings(self.settings)
+            return self._store
+
+    # ------------------------------------------------------------------ questions
+
+    def ask(self, question: str, history: list[Any] | None = None, *, client: str = "") -> Reply:
+        """One answer for the chat and the API alike, computed in turn, then logged."""
+        a = self.assistant()
+        with self.gate.turn():
+            answer = a.ask(question, history=history) if history else a.ask(question)
+        return Reply(answer, self.log(answer))
+
+    def log(self, answer: Answer) -> int | None:
+        """Log the question and answer (and count a gap on abstention); never fails the answer."""
+        try:
+            return self.store().log_answer(
+                answer.question,
+                answer.to_dict(),
+                resolved_question=getattr(answer, "resolved_question", ""),
+                build_id=answer.build_id,
+                timings=answer.timings_ms,
+            )
+        except Exception:
+            log.exception("could not log the answer")
+            return None
+
+    # ------------------------------------------------------------------ maintainers and trainers
+
+    def admin_login_enabled(self) -> bool:
+        return bool(self.settings.admin_password)
+
+    def trainer_login_enabled(self) -> bool:
+        return bool(self.settings.admin_password or self.settings.trainer_password)
+
+    def login(self, request: Any, password: str, role: str) -> LoginResult:
+        """Check a password for ``role`` (the admin's also opens the trainer's tabs)."""
+        secrets = {"admin": self.settings.admin_password, "trainer": self.settings.trainer_password}
+        for granted in ("admin", "trainer") if role == "trainer" else ("admin",):
+            secret = secrets[granted]
+            if secret and hmac.compare_digest(password.encode(), secret.encode()):
+                return LoginResult(True, granted, "")
+        return LoginResult(False, "", "گذرواژه نادرست است. / Wrong password.")
+
+    def supported_types(self) -> tuple[str, ...]:
+        return Assistant.supported_types
+
+    def add_file(self, src: Path, original_name: str, on_conflict: str) -> str:
+        """Save an upload into the corpus; returns a line saying what happened."""
+        return self.assistant().add_file(src, original_name, on_conflict)
+
+    def rebuild(self) -> Iterator[BuildEvent]:
+        """Update the index in a child process, yielding its progress; the new build is then served."""
+        yield from self.assistant().rebuild()
+        self.assistant().reload()
+
+    def start_background(self, app: Any) -> None:
+        """Chores beside the server: pick up new builds however they were made."""
+
+    def rate(self, reply: Reply, rating: int | None, key: str) -> None:
+        if rating is None:
+            self.store().retract(key)
+        else:
+            data = None if reply.log_id is not None else reply.answer.to_dict()
+            self.store().rate(
+                rating, answer_id=reply.log_id, question=reply.answer.question, answer=data, vote_key=key
+            )
+
+    # ------------------------------------------------------------------ the trainers' desk
+
+    def review_queue(self, query: ReviewQuery) -> ReviewPage:
+        return self.store().review_queue(query)
+
+    def logged_answer(self, answer_id: int) -> Answer | None:
+        found = self.store().get_answer(answer_id)
+        return None if found is None else Answer.from_dict(found.answer)
+
+    def verdicts(self, answer_id: int) -> dict[int, Verdict]:
+        return {v.n: v for v in self.store().verdicts(answer_id)}
+
+    def set_verdict(self, answer_id: int, citation_n: int, verdict: str, note: str, reviewer: str) -> Verdict:
+        return self.store().set_verdict(answer_id, citation_n, verdict, note=note, reviewer=reviewer)
+
+    def gap_topics(self) -> list[Topic]:
+        """Unanswered questions grouped by their e5 vectors, so trainers see what material to add."""
+        return self.store().gap_clusters(self.assistant().embed_questions)
+
+    def export_verdicts(self, fmt: str, folder: Path) -> Path:
+        """Write every verdict as CSV or JSON lines into ``folder``; the path for a download."""
+        path = folder / f"verdicts.{'csv' if fmt == 'csv' else 'jsonl'}"
+        items = self.store().verdict_exports()
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            (write_verdicts_csv if fmt == "csv" else write_verdicts_json)(items, fh)
+        return path
+
+
+_services: dict[Settings, Service] = {}
+_services_lock = threading.Lock()
+
+
+def get_service(settings: Settings, say: Callable[[str], None] = print) -> Service:
+    """The one Service for these settings (created on first call, shared by every session)."""
+    with _services_lock:
+        found = _services.get(settings)
+        if found is None:
+            found = _services[settings] = Service(settings, say)
+        return found

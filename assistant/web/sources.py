@@ -1,0 +1,119 @@
+"""The «منابع» tab: every document, read whole, and a passage search.
+
+For trainers checking what the corpus holds; the chat's "whole document"
+button lands here with the cited document open.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from ..pipeline import QuestionError
+from . import passages, render
+from .chat import ChatTab, warn
+from .service import Service, error_text
+
+DOC_HEADERS = [
+    "شناسه / id",
+    "عنوان / title",
+    "سخنران / speaker",
+    "تاریخ / date",
+    "نوع / kind",
+    "نویسه‌ها / chars",
+]
+SEARCH_HEADERS = [
+    "رتبه / rank",
+    "امتیاز / score",
+    "معنایی / dense",
+    "واژگانی / bm25",
+    "سند / document",
+    "متن / passage",
+]
+
+
+def build_sources_tab(
+    service: Service, tabs: gr.Tabs, chat: ChatTab
+) -> tuple[gr.Markdown, gr.Dataframe, gr.Dropdown]:
+    """Returns the overview components, refreshed on page load and after a rebuild."""
+    docs_md = gr.Markdown(rtl=True, elem_id="pr-docs-summary")
+    docs_table = gr.Dataframe(
+        headers=DOC_HEADERS,
+        interactive=False,
+        wrap=True,
+        max_height=300,
+        label="اسناد / documents",
+        elem_id="pr-docs",
+        column_widths=["22%", "30%", "18%", "12%", "8%", "10%"],
+    )
+    doc_pick = gr.Dropdown(label="خواندن سند / read a document", choices=[], elem_id="pr-doc-pick")
+    doc_view = gr.HTML(elem_id="pr-doc-view")
+    gr.Markdown("### جستجوی بندها / passage search", rtl=True)
+    with gr.Row():
+        search_box = gr.Textbox(
+            label="عبارت", rtl=True, scale=4, placeholder="مثلاً: پاسخگویی", elem_id="pr-search"
+        )
+        search_k = gr.Slider(1, 20, value=5, step=1, label="تعداد / k", scale=1)
+        search_btn = gr.Button("جستجو", scale=1, elem_id="pr-search-btn")
+    search_table = gr.Dataframe(
+        headers=SEARCH_HEADERS,
+        interactive=False,
+        wrap=True,
+        max_height=420,
+        elem_id="pr-search-results",
+        column_widths=["7%", "8%", "8%", "8%", "17%", "52%"],
+    )
+
+    def read_document(doc_id: str | None) -> str:
+        if not doc_id:
+            return ""
+        doc = service.assistant().document(doc_id)
+        if doc is None:
+            return render.error_html("این سند در نمایه نیست. / This document is not in the index.")
+        return passages.document_html(doc)
+
+    def open_whole(doc_id: str):
+        if not doc_id:
+            warn("نخست یک استناد را باز کنید. / Open a citation first.")
+            return gr.Tabs(), gr.Dropdown(), gr.HTML()
+        return gr.Tabs(selected="sources"), gr.Dropdown(value=doc_id), read_document(doc_id)
+
+    def search(query: str, k: float):
+        try:
+            assistant = service.assistant()
+            hits = assistant.search((query or "").strip() or _empty(), int(k))
+        except Exception as exc:
+            warn(error_text(exc))
+            return []
+        titles = {d.doc_id: d.title for d in assistant.documents()}
+        return [
+            [h.rank, round(h.score, 4), round(h.dense, 4), round(h.sparse, 4),
+             f"{titles.get(h.chunk.doc_id, '')} ({h.chunk.doc_id})", h.chunk.text]
+            for h in hits
+        ]  # fmt: skip
+
+    chat.whole_btn.click(open_whole, [chat.open_doc], [tabs, doc_pick, doc_view], api_visibility="private")
+    doc_pick.change(read_document, [doc_pick], [doc_view], api_visibility="private")
+    for trigger in (search_box.submit, search_btn.click):
+        trigger(search, [search_box, search_k], [search_table], api_visibility="private")
+    return docs_md, docs_table, doc_pick
+
+
+def _empty() -> str:
+    raise QuestionError("عبارت جستجو خالی است. / The search text is empty.")
+
+
+def overview(service: Service):
+    """Summary, document rows and the reading list, for page load and after a rebuild."""
+    try:
+        assistant = service.assistant()
+    except Exception as exc:
+        return f"⚠️ {render.md_escape(error_text(exc))}", [], gr.Dropdown(choices=[], value=None)
+    docs = assistant.documents()
+    stats = assistant.stats()
+    rows = [[d.doc_id, d.title, d.speaker, d.date_jalali or d.date, d.kind, len(d.text)] for d in docs]
+    summary = (
+        f"**{len(docs)}** سند و **{stats.chunks}** بند در نمایه · "
+        f"{len(docs)} documents, {stats.chunks} passages indexed"
+    )
+    choices = [(f"{render.clip(d.title or d.doc_id, 70)} — {d.doc_id}", d.doc_id) for d in docs]
+    return summary, rows, gr.Dropdown(choices=choices, value=None)

@@ -1,0 +1,174 @@
+"""RequestGuard in front of a tiny Starlette app: 413 on big bodies (declared or streamed), 429 per client."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from assistant.limits import ClientLimiter, LimitPolicy
+from assistant.middleware import GRADIO_API_PREFIXES, RequestGuard
+
+CAP = 1000
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_app(seen: list[int]):
+    async def upload(request: Request):
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+        seen.append(len(body))
+        return JSONResponse({"bytes": len(body)})
+
+    async def result(request: Request):
+        return JSONResponse({"ok": True})
+
+    return Starlette(
+        routes=[
+            Route("/gradio_api/upload", upload, methods=["POST"]),
+            Route("/gradio_api/call/ask", upload, methods=["POST"]),
+            Route("/gradio_api/call/ask/{event}", result),
+            Route("/other", upload, methods=["POST"]),
+        ]
+    )
+
+
+@pytest.fixture
+def rig():
+    seen: list[int] = []
+    clock = ManualClock()
+    limiter = ClientLimiter(LimitPolicy(per_minute=6, burst=2), clock=clock)
+    app = RequestGuard(
+        make_app(seen), max_body_bytes=CAP, limiters=dict.fromkeys(GRADIO_API_PREFIXES, limiter)
+    )
+    return app, seen, clock
+
+
+def test_declared_length_over_the_cap_never_reaches_the_app(rig):
+    app, seen, _ = rig
+    with TestClient(app) as client:
+        small = client.post("/other", content=b"x" * CAP)
+        big = client.post("/other", content=b"x" * (CAP + 1))
+    assert small.status_code == 200 and small.json() == {"bytes": CAP}
+    assert big.status_code == 413
+    assert "MB" in big.json()["error"] and " / " in big.json()["error"] and "مگابایت" in big.json()["error"]
+    assert seen == [CAP]
+
+
+def test_a_streamed_body_is_cut_off_once_past_the_cap(rig):
+    app, seen, _ = rig
+
+    def chunks(n):
+        for _ in range(n):
+            yield b"y" * 300
+
+    with TestClient(app) as client:
+        ok = client.post("/other", content=chunks(3))  # chunked: no Content-Length
+        big = client.post("/other", content=chunks(10))
+    assert ok.status_code == 200 and ok.json() == {"bytes": 900}
+    assert big.status_code == 413 and "larger than" in big.json()["error"]
+    assert seen == [900]  # the app never finished reading the big one
+
+
+def test_api_routes_are_rate_limited_per_client_with_retry_after(rig):
+    app, seen, clock = rig
+    with (
+        TestClient(app, client=("198.51.100.1", 1)) as one,
+        TestClient(app, client=("198.51.100.2", 1)) as two,
+    ):
+        assert [one.post("/gradio_api/call/ask", content=b"q").status_code for _ in range(2)] == [200, 200]
+        refused = one.post("/gradio_api/upload", content=b"f")
+        assert refused.status_code == 429
+        assert refused.headers["retry-after"] == "10"  # 6 a minute
+        assert "Too many requests" in refused.json()["error"] and "ثانیه" in refused.json()["error"]
+        assert one.get("/gradio_api/call/ask/1").status_code == 200  # reading results costs no rate
+        assert two.post("/gradio_api/call/ask", content=b"q").status_code == 200
+        assert one.post("/other", content=b"q").status_code == 200  # not a limited prefix
+        clock.now += 10
+        assert one.post("/gradio_api/call/ask", content=b"q").status_code == 200
+    assert len(seen) == 5  # the refused upload never reached the app
+
+
+def test_in_flight_requests_are_capped_per_client():
+    """Two slow requests from one client hold both slots; a third is refused at once."""
+    release = asyncio.Event()
+    entered = 0
+
+    async def slow(scope, receive, send):
+        nonlocal entered
+        entered += 1
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"done"})
+
+    limiter = ClientLimiter(LimitPolicy(per_minute=60, burst=10, max_inflight=2), clock=ManualClock())
+    guard = RequestGuard(slow, max_body_bytes=CAP, limiters={"/gradio_api/call/": limiter})
+
+    async def call():
+        sent = []
+        scope = {"type": "http", "method": "GET", "path": "/gradio_api/call/ask/1", "headers": [],
+                 "client": ("192.0.2.1", 5)}  # fmt: skip
+
+        async def receive():
+            return {"type": "http.request", "body": b""}
+
+        async def send(message):
+            sent.append(message)
+
+        await guard(scope, receive, send)
+        return sent[0]["status"]
+
+    async def scenario():
+        first = asyncio.create_task(call())
+        second = asyncio.create_task(call())
+        await asyncio.sleep(0)  # let both enter the app
+        third = await call()
+        release.set()
+        return await first, await second, third
+
+    assert asyncio.run(scenario()) == (200, 200, 429)
+    assert entered == 2
+    assert limiter.inflight("192.0.2.1") == 0
+
+
+def test_wired_into_a_real_gradio_app():
+    """The way the web app wires it: FastAPI's ``middleware`` through ``launch(app_kwargs=...)``."""
+    import gradio as gr
+    import httpx
+    from starlette.middleware import Middleware
+
+    from tests.conftest import free_port
+
+    limiter = ClientLimiter(LimitPolicy(per_minute=6, burst=2), clock=ManualClock())
+    with gr.Blocks() as demo:
+        box = gr.Textbox()
+        box.submit(lambda text: text[::-1], box, box, api_name="echo")
+    guard = Middleware(RequestGuard, max_body_bytes=CAP, limiters=dict.fromkeys(GRADIO_API_PREFIXES, limiter))
+    demo.launch(
+        server_port=free_port(), prevent_thread_lock=True, quiet=True, app_kwargs={"middleware": [guard]}
+    )
+    try:
+        url = demo.local_url.rstrip("/")
+        small = httpx.post(f"{url}/gradio_api/upload", files={"files": ("a.txt", b"x" * 100)})
+        big = httpx.post(f"{url}/gradio_api/upload", files={"files": ("b.txt", b"x" * CAP)})
+        assert small.status_code == 200 and small.json()[0].endswith("a.txt")
+        assert big.status_code == 413 and "MB" in big.json()["error"]
+        asked = [httpx.post(f"{url}/gradio_api/call/echo", json={"data": ["سلام"]}) for _ in range(2)]
+        assert "event_id" in asked[0].json()  # the refused big upload cost nothing; the burst is 2
+        assert asked[1].status_code == 429 and asked[1].headers["retry-after"] == "10"
+        assert httpx.get(url).status_code == 200  # the page itself is not limited
+    finally:
+        demo.close()
