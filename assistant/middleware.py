@@ -27,6 +27,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: Gradio's public API routes (the UI's own events go through /gradio_api/queue/join).
 GRADIO_API_PREFIXES = ("/gradio_api/upload", "/gradio_api/call/", "/gradio_api/run/", "/gradio_api/api/")
+UPLOAD_PREFIX = "/gradio_api/upload"
+UPLOAD_REFUSED = (
+    "بارگذاری فایل فقط پس از ورود مدیر ممکن است. / Uploads are accepted only after an admin login."
+)
 FREE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # hold an in-flight slot but cost no rate
 
 
@@ -48,10 +52,12 @@ class RequestGuard:
         *,
         max_body_bytes: int,
         limiters: Mapping[str, ClientLimiter] | None = None,
+        upload_allowed: Callable[[str], bool] | None = None,
     ):
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.limiters = dict(limiters or {})
+        self.upload_allowed = upload_allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,11 +67,15 @@ class RequestGuard:
         if length is not None and length > self.max_body_bytes:
             await _reply(send, 413, too_large_message(self.max_body_bytes))
             return
+        key = client_key((scope.get("client") or (None,))[0])
+        if self._refuse_upload(scope, key):
+            log.warning("upload refused from %s: no admin login from this address", key)
+            await _reply(send, 403, UPLOAD_REFUSED)
+            return
         limiter = next((lim for p, lim in self.limiters.items() if scope["path"].startswith(p)), None)
         if limiter is None:
             await self._capped(scope, receive, send)
             return
-        key = client_key((scope.get("client") or (None,))[0])
         cost = 0.0 if scope["method"] in FREE_METHODS else 1.0
         try:
             with limiter.acquire(key, cost):
@@ -74,6 +84,12 @@ class RequestGuard:
             log.info("busy %s %s from %s", scope["method"], scope["path"], key)
             headers = [(b"retry-after", str(math.ceil(exc.retry_after_s)).encode())]
             await _reply(send, 429, str(exc), headers)
+
+    def _refuse_upload(self, scope: Scope, key: str) -> bool:
+        """Uploads only from where an admin logged in (Gradio's upload route has no session)."""
+        if self.upload_allowed is None or scope["method"] in FREE_METHODS:
+            return False
+        return scope["path"].startswith(UPLOAD_PREFIX) and not self.upload_allowed(key)
 
     async def _capped(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app, counting streamed body bytes; past the cap answer 413 and end the body."""

@@ -10,8 +10,6 @@ Its ``chain`` is the same flow as a LangChain Runnable (``retrieve | answer``).
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,9 +23,10 @@ from .config import DEFAULT_MODEL, Settings
 from .corpus import save_upload
 from .embed import Embedder
 from .errors import AssistantError
-from .index import Index, build_index, current_build, ensure_index, load_index, versions_dir
+from .index import BuildFailed, Index, current_build, ensure_index, load_index, versions_dir
 from .load import SUPPORTED
 from .normalize import normalize
+from .rebuild import BuildDone, BuildError, BuildProgress, IndexWatcher, start_build
 from .retrieve import HybridRetriever, Searcher
 from .schema import Answer, BuildReport, Citation, Document, Hit, SkippedFile
 from .versions import VersionStore
@@ -74,28 +73,6 @@ class Snapshot:
     @property
     def build_id(self) -> str:
         return str(self.index.manifest.get("build_id", ""))
-
-
-@dataclass(frozen=True)
-class BuildEvent:
-    """Progress of a rebuild: a stage's count, or the final report."""
-
-    stage: str
-    done: int
-    total: int
-    report: BuildReport | None = None
-    error: Exception | None = None
-
-    @property
-    def fraction(self) -> float:
-        base, span = {"chunk": (0.0, 0.3), "embed": (0.3, 0.7)}.get(self.stage, (0.0, 1.0))
-        return min(1.0, base + span * (self.done / self.total if self.total else 1.0))
-
-    @property
-    def label(self) -> str:
-        return {"chunk": "خرد کردن اسناد / chunking", "embed": "بردارسازی / embedding"}.get(
-            self.stage, self.stage
-        )
 
 
 @dataclass(frozen=True)
@@ -265,30 +242,20 @@ class Assistant:
         name, replaced = save_upload(src, original_name, self.settings)
         return f"{name}: {'جایگزین شد / replaced' if replaced else 'ذخیره شد / saved'}"
 
-    def rebuild(self, full: bool = False) -> Iterator[BuildEvent]:
-        """Update the index from the corpus, yielding progress; ``reload()`` then serves it."""
-        events: queue.Queue[BuildEvent] = queue.Queue()
-
-        def progress(stage: str, done: int, total: int) -> None:
-            events.put(BuildEvent(stage, done, total))
-
-        def run() -> None:
-            try:
-                report = build_index(
-                    self.settings, embedder=self.embedder, use_cache=not full, progress=progress
-                )
-                events.put(BuildEvent("done", 1, 1, report=report))
-            except Exception as exc:
-                events.put(BuildEvent("error", 0, 0, error=exc))
-
-        threading.Thread(target=run, daemon=True).start()
-        while True:
-            event = events.get()
-            if event.error is not None:
-                raise event.error
+    def rebuild(self, full: bool = False) -> Iterator[BuildProgress | BuildDone]:
+        """Update the index in a child process (as ``assistant index update`` does), yielding its
+        progress; this process keeps answering from the previous build and then serves the new one."""
+        for event in start_build(self.settings, full).events():
+            if isinstance(event, BuildError):
+                raise BuildFailed(event.message)
             yield event
-            if event.report is not None:
-                return
+        self.reload()
+
+    def watch(self, interval_s: float = 2.0) -> IndexWatcher:
+        """Serve a new ``index/current`` within seconds, however it was built (CLI, a deploy, …)."""
+        return IndexWatcher(
+            self.settings.index_dir, lambda _: self.reload(), interval_s=interval_s, current=self.index.path
+        ).start()
 
     # ------------------------------------------------------------------ LangChain faces
 

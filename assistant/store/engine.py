@@ -19,6 +19,8 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ..errors import AssistantError
 
+#: Execution option of a connection that only reads (SQLite then opens a plain deferred transaction).
+READ_ONLY = "pr_read_only"
 # Persian kept as UTF-8 in JSON columns: a third of the size of \uXXXX escapes.
 _JSON = {"json_serializer": partial(json.dumps, ensure_ascii=False)}
 
@@ -80,7 +82,9 @@ def _sqlite_engine(url: str, database: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # readers (READ_ONLY) take no lock in WAL mode; writers queue for the one write lock up front
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

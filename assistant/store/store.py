@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 
 from ..normalize import normalize
 from . import review
-from .engine import StoreError, open_engine, safe_url, upsert
+from .engine import READ_ONLY, StoreError, open_engine, safe_url, upsert
 from .records import (
     Gap,
     LoggedAnswer,
@@ -90,8 +90,17 @@ class Store:
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
+        """A write transaction."""
         with self.engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A read-only transaction: on SQLite it does not wait for (or hold up) writers."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{READ_ONLY: True})
+            with conn.begin():
+                yield conn
 
     # ---------------------------------------------------------------- question log
 
@@ -134,14 +143,14 @@ class Store:
         return answer_id
 
     def get_answer(self, answer_id: int) -> LoggedAnswer | None:
-        with self._tx() as conn:
+        with self._read() as conn:
             row = conn.execute(select(answers).where(answers.c.id == answer_id)).mappings().first()
         return None if row is None else _logged(row)
 
     def answers(self, limit: int = 100, offset: int = 0) -> list[LoggedAnswer]:
         """Logged answers, newest first."""
         query = select(answers).order_by(answers.c.id.desc()).limit(limit).offset(offset)
-        with self._tx() as conn:
+        with self._read() as conn:
             return [_logged(r) for r in conn.execute(query).mappings()]
 
     # ---------------------------------------------------------------- ratings
@@ -208,7 +217,7 @@ class Store:
             .select_from(ratings.outerjoin(answers, ratings.c.answer_id == answers.c.id))
             .order_by(ratings.c.id)
         )
-        with self._tx() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).mappings().all()
         return [
             Rating(
@@ -260,7 +269,7 @@ class Store:
     def gaps(self, limit: int | None = None) -> list[Gap]:
         """Gaps, most asked first."""
         query = select(gaps).order_by(gaps.c.count.desc(), gaps.c.last_seen.desc(), gaps.c.id).limit(limit)
-        with self._tx() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).mappings().all()
         return [_gap(r) for r in rows]
 
@@ -353,21 +362,21 @@ class Store:
             return conn.execute(gone).rowcount > 0
 
     def verdicts(self, answer_id: int | None = None) -> list[Verdict]:
-        with self._tx() as conn:
+        with self._read() as conn:
             return review.list_verdicts(conn, answer_id)
 
     def review_queue(self, query: ReviewQuery | None = None) -> ReviewPage:
         """Logged answers for trainers, filtered and paged (see ``ReviewQuery``)."""
-        with self._tx() as conn:
+        with self._read() as conn:
             return review.queue(conn, query or ReviewQuery())
 
     def verdict_exports(self) -> list[VerdictExport]:
         """Every verdict with its answer and citation, oldest first (``assistant review export``)."""
-        with self._tx() as conn:
+        with self._read() as conn:
             return review.exports(conn)
 
     def counts(self) -> StoreCounts:
-        with self._tx() as conn:
+        with self._read() as conn:
             n_answers = conn.execute(select(func.count()).select_from(answers)).scalar_one()
             thumbs = dict(
                 conn.execute(select(ratings.c.rating, func.count()).group_by(ratings.c.rating)).all()

@@ -12,11 +12,17 @@ from typing import Any
 
 import gradio as gr
 
+from ..pipeline import BuildDone
 from . import render
 from .login import login_gate
 from .service import Service, error_text
 
 SKIPPED_HEADERS = ["فایل / file", "دلیل / reason"]
+STAGES = {  # progress bar: (Persian, English, where the stage starts, its share)
+    "chunk": ("خرد کردن اسناد", "chunking", 0.0, 0.3),
+    "embed": ("بردارسازی", "embedding", 0.3, 0.6),
+    "write": ("نوشتن نمایه", "writing", 0.9, 0.1),
+}
 CONFLICT_CHOICES = [
     ("نگه‌داشتن هر دو (نام تازه) / keep both", "keep_both"),
     ("جایگزینی فایل هم‌نام / replace", "replace"),
@@ -87,23 +93,19 @@ def build_admin_tab(service: Service, overview_outputs: list[Any], overview_fn) 
     def rebuild(role: str, progress: gr.Progress = gr.Progress()):  # noqa: B008 - Gradio's idiom
         require(role)
         progress(0.0, desc="آغاز ساخت / starting build")
+        report: dict = {}
         try:
-            result = None
             for event in service.rebuild():
-                if event.report is not None:
-                    result = event.report
+                if isinstance(event, BuildDone):
+                    report = event.report
                 elif event.total:
-                    progress(event.fraction, desc=f"{event.label} {event.done}/{event.total}")
+                    fa, en, base, span = STAGES.get(event.stage, (event.stage, event.stage, 0.0, 1.0))
+                    fraction = min(1.0, base + span * event.done / event.total)
+                    progress(fraction, desc=f"{fa} / {en} {event.done}/{event.total}")
         except Exception as exc:
             raise gr.Error(error_text(exc), print_exception=False) from None
         manifest, skipped = show_build(role)
-        done = (
-            f"✅ نمایه به‌روز شد: {result.documents} سند، {result.chunks} بند، "
-            f"{len(result.skipped)} فایل کنار گذاشته شد."
-            f" / Index updated: {result.documents} documents, {result.chunks} chunks, "
-            f"{len(result.skipped)} skipped, {result.seconds:.1f} s."
-        )
-        return done, manifest, skipped, *overview_fn()
+        return render.build_done(report), manifest, skipped, *overview_fn()
 
     role_state.change(show_build, [role_state], [manifest_md, skipped_table], api_visibility="private")
     save_btn.click(

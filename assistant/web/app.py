@@ -53,7 +53,8 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
     """The app for these settings; tabs for maintainers and trainers only when their password is set."""
     settings = settings or Settings.from_env()
     service = get_service(settings)
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
+    # Gradio's cached uploads and outputs older than an hour are deleted every ten minutes.
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as blocks:
         gr.Markdown(INTRO, rtl=True)
         with gr.Tabs() as tabs:
             with gr.Tab("گفت‌وگو", id="chat"):
@@ -93,9 +94,14 @@ def serve(
     app = app or build_demo(settings)
     app.queue(max_size=settings.max_queue * 4, default_concurrency_limit=4)
     app.launch(
-        server_name=host, server_port=port, prevent_thread_lock=True, quiet=quiet, **launch_kwargs(settings)
+        server_name=host,
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=quiet,
+        app_kwargs={"middleware": service.middleware()},
+        **launch_kwargs(settings),
     )
-    service.start_background(app)
+    service.start_background()
     url = app.local_url or f"http://{host}:{port}/"
     service.say(f"دستیار آماده است: {url} / The assistant is ready at {url}")
     if block:

@@ -22,7 +22,8 @@ def login_gate(service: Service, role: str, prefix: str) -> tuple[gr.State, gr.C
     panel = gr.Column(visible=False)
 
     def login(typed: str, request: gr.Request):
-        result = service.login(request, typed or "", role)
+        host = request.client.host if getattr(request, "client", None) else None
+        result = service.login(host, typed or "", role)
         if not result.ok:
             return {status: f"⚠️ {result.message}", password: ""}
         return {

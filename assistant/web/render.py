@@ -185,3 +185,13 @@ def index_markdown(stats: IndexStats) -> str:
     if r.removed_documents:
         lines.append("حذف‌شده / removed: " + ltr(", ".join(r.removed_documents), markdown=True))
     return "\n".join(lines)
+
+
+def build_done(report: dict) -> str:
+    """One line after a rebuild, from the child process's report."""
+    docs, chunks = report.get("documents", 0), report.get("chunks", 0)
+    skipped, seconds = len(report.get("skipped", [])), float(report.get("seconds", 0.0))
+    return (
+        f"✅ نمایه به‌روز شد: {docs} سند، {chunks} بند، {skipped} فایل کنار گذاشته شد."
+        f" / Index updated: {docs} documents, {chunks} chunks, {skipped} skipped, {seconds:.1f} s."
+    )

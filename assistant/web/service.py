@@ -9,23 +9,30 @@ only this object and the facade it hands out.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from starlette.middleware import Middleware
+
+from ..auth import LoginGuard, LoginPolicy, LoginResult, Role, Secrets
 from ..config import Settings
 from ..errors import AssistantError
-from ..pipeline import Assistant, BuildEvent, needs_first_build
+from ..limits import ClientLimiter, client_key
+from ..middleware import GRADIO_API_PREFIXES, RequestGuard
+from ..pipeline import Assistant, BuildDone, BuildProgress, needs_first_build, validate_question
 from ..schema import Answer
 from ..store import ReviewPage, ReviewQuery, Store, Verdict, write_verdicts_csv, write_verdicts_json
 from ..topics import Topic
 
 log = logging.getLogger("assistant.web")
+
+UPLOAD_GRANT_S = 3600  # an admin's address may upload for an hour after logging in
 
 INTERNAL_ERROR = "خطای داخلی رخ داد؛ دوباره تلاش کنید. / An internal error occurred; please try again."
 
@@ -48,14 +55,6 @@ class Reply:
 
     answer: Answer
     log_id: int | None
-
-
-@dataclass(frozen=True)
-class LoginResult:
-    ok: bool
-    role: str
-    message: str
-    retry_after_s: float = 0.0
 
 
 class AnswerGate:
@@ -101,6 +100,12 @@ class Service:
         self._store: Store | None = None
         self._lock = threading.Lock()
         self.gate = AnswerGate(settings.answer_workers, settings.max_queue)
+        self.secrets = Secrets.from_settings(settings)
+        self.guard = LoginGuard(self.secrets, LoginPolicy.from_settings(settings))
+        self.limiter = ClientLimiter.from_settings(settings)  # questions, from the chat and the API
+        self.api_limiter = ClientLimiter.from_settings(settings)  # HTTP API routes, by address
+        self._uploaders: dict[str, float] = {}
+        self._watcher: Any = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -138,9 +143,14 @@ class Service:
     # ------------------------------------------------------------------ questions
 
     def ask(self, question: str, history: list[Any] | None = None, *, client: str = "") -> Reply:
-        """One answer for the chat and the API alike, computed in turn, then logged."""
+        """One answer for the chat and the API alike: within the client's limits, computed in turn, logged.
+
+        ``client`` is who asks (see ``chat.client_key``); one client cannot hold
+        more than a couple of workers or ask faster than its rate.
+        """
+        validate_question(question, self.settings.max_question_chars)  # a bad question costs no quota
         a = self.assistant()
-        with self.gate.turn():
+        with self.limiter.acquire(client or "local"), self.gate.turn():
             answer = a.ask(question, history=history) if history else a.ask(question)
         return Reply(answer, self.log(answer))
 
@@ -161,19 +171,27 @@ class Service:
     # ------------------------------------------------------------------ maintainers and trainers
 
     def admin_login_enabled(self) -> bool:
-        return bool(self.settings.admin_password)
+        return self.secrets.can_open(Role.ADMIN)
 
     def trainer_login_enabled(self) -> bool:
-        return bool(self.settings.admin_password or self.settings.trainer_password)
+        return self.secrets.can_open(Role.TRAINER)
 
-    def login(self, request: Any, password: str, role: str) -> LoginResult:
-        """Check a password for ``role`` (the admin's also opens the trainer's tabs)."""
-        secrets = {"admin": self.settings.admin_password, "trainer": self.settings.trainer_password}
-        for granted in ("admin", "trainer") if role == "trainer" else ("admin",):
-            secret = secrets[granted]
-            if secret and hmac.compare_digest(password.encode(), secret.encode()):
-                return LoginResult(True, granted, "")
-        return LoginResult(False, "", "گذرواژه نادرست است. / Wrong password.")
+    def login(self, host: str | None, password: str, role: str) -> LoginResult:
+        """Check a password for ``role`` (the admin's also opens the trainer's tab); never sleeps.
+
+        An admin login also lets that address upload files for a while: Gradio's
+        upload route takes no session, so uploads are confined by address.
+        """
+        key = client_key(host)
+        result = self.guard.check(key, password, role)
+        if result.ok and result.role == Role.ADMIN:
+            with self._lock:
+                self._uploaders[key] = time.monotonic() + UPLOAD_GRANT_S
+        return result
+
+    def may_upload(self, key: str) -> bool:
+        with self._lock:
+            return self._uploaders.get(key, 0.0) > time.monotonic()
 
     def supported_types(self) -> tuple[str, ...]:
         return Assistant.supported_types
@@ -182,13 +200,27 @@ class Service:
         """Save an upload into the corpus; returns a line saying what happened."""
         return self.assistant().add_file(src, original_name, on_conflict)
 
-    def rebuild(self) -> Iterator[BuildEvent]:
+    def rebuild(self) -> Iterator[BuildProgress | BuildDone]:
         """Update the index in a child process, yielding its progress; the new build is then served."""
         yield from self.assistant().rebuild()
-        self.assistant().reload()
 
-    def start_background(self, app: Any) -> None:
-        """Chores beside the server: pick up new builds however they were made."""
+    def start_background(self) -> None:
+        """Chores beside the server: serve new builds however they were made."""
+        with self._lock:
+            if self._watcher is None:
+                self._watcher = self.assistant().watch()
+
+    def middleware(self) -> list[Middleware]:
+        """The ASGI guard: request bodies capped; API routes and uploads limited per address."""
+        limiters = dict.fromkeys(GRADIO_API_PREFIXES, self.api_limiter)
+        return [
+            Middleware(
+                RequestGuard,
+                max_body_bytes=self.settings.max_request_bytes,
+                limiters=limiters,
+                upload_allowed=self.may_upload,
+            )
+        ]
 
     def rate(self, reply: Reply, rating: int | None, key: str) -> None:
         if rating is None:

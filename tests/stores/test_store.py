@@ -173,3 +173,26 @@ def test_settings_from_env(monkeypatch, tmp_path):
     store = Store.from_settings(Settings.from_env(database_url=f"sqlite:///{tmp_path / 'x.sqlite'}"))
     assert (store.log_questions, store.retention_days) == (True, 30)
     store.close()
+
+
+def test_sqlite_readers_do_not_wait_for_a_writer(tmp_path, answer_of):
+    """A trainer's queue or an export reads while a chat answer is being written (WAL, deferred reads)."""
+    import sqlite3
+    import time
+
+    from assistant.store import ReviewQuery
+
+    path = tmp_path / "s.sqlite"
+    store = Store(f"sqlite:///{path}")
+    store.log_answer("q", answer_of("q"))
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # holds the one write lock
+    try:
+        start = time.perf_counter()
+        assert store.review_queue(ReviewQuery()).total == 1 and len(store.answers()) == 1
+        assert store.counts().answers == 1
+        assert time.perf_counter() - start < 5  # the busy timeout is 30 s
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+        store.close()
