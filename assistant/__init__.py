@@ -1,17 +1,47 @@
 """Persian question answering with cited passages for public-relations education.
 
 load → normalize → chunk → embed → index → retrieve → answer → cite → show
+
+The public names are imported on first use (PEP 562), so that importing one
+light module (``assistant.load`` in the isolated parser's child process)
+does not pull in LangChain and the model stack.
 """
 
-import logging
+from __future__ import annotations
 
-from .config import Settings
-from .conversation import Turn
-from .index import build_index, load_index
-from .pipeline import Assistant, QuestionError
-from .schema import Answer, Citation, Document
+import importlib
+import logging
+from typing import TYPE_CHECKING, Any
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+_WHERE = {
+    "Answer": ".schema",
+    "Assistant": ".pipeline",
+    "Citation": ".schema",
+    "Document": ".schema",
+    "QuestionError": ".pipeline",
+    "Settings": ".config",
+    "Turn": ".conversation",
+    "build_index": ".index",
+    "load_index": ".index",
+}
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .conversation import Turn
+    from .index import build_index, load_index
+    from .pipeline import Assistant, QuestionError
+    from .schema import Answer, Citation, Document
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'assistant' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Answer",

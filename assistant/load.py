@@ -2,16 +2,18 @@
 
 Text formats (.md/.txt) are kept verbatim so that every later offset (chunks,
 citations) points at the exact characters of the file; nothing is normalized
-here.  PDF, DOCX and HTML are reduced to their extracted text.  A file that
-cannot be used raises ``LoadError`` whose message is Persian first, then
-English, because maintainers of the corpus read it in the build report.
+here.  PDF, DOCX, PPTX and HTML are reduced to their extracted text, subtitles
+(.srt/.vtt) to their cue texts; slides and cues become ``Segment``s so a
+quote can name its slide or its time in the recording.  A file that cannot be
+used raises ``LoadError`` whose message is Persian first, then English,
+because maintainers of the corpus read it in the build report.  Untrusted
+files go through ``assistant.isolate.load_file_isolated`` instead.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import os
 import re
 from collections.abc import Callable
@@ -20,15 +22,25 @@ from typing import Any
 
 import yaml
 
-from .errors import AssistantError
+from . import formats
+from .charset import decode
+from .errors import LoadError
+from .formats import Parsed, one_line, too_long
+from .parse_limits import ParseLimits
 from .schema import Document, SkippedFile
 
-SUPPORTED = (".md", ".txt", ".pdf", ".docx", ".html", ".htm")
+SUPPORTED = (".md", ".txt", ".pdf", ".docx", ".pptx", ".html", ".htm", ".srt", ".vtt")
 MAX_BYTES = 50 * 1024 * 1024
 TITLE_MAX_CHARS = 120
+MAX_SIDECAR_BYTES = 64 * 1024
 
 #: Front-matter keys copied onto the Document; anything else is ignored.
-META_FIELDS = ("title", "speaker", "speaker_role", "date", "date_jalali", "published", "kind", "url", "note")
+META_FIELDS = (
+    "title", "speaker", "speaker_role", "date", "date_jalali", "published", "kind", "url", "note",
+    "recording_url",
+)  # fmt: skip
+#: Metadata beside a file that has no front matter: ``talk.srt`` + ``talk.yaml`` (or ``talk.meta.yaml``).
+SIDECAR_SUFFIXES = (".meta.yaml", ".meta.yml", ".yaml", ".yml")
 
 # ``---`` on the first line, YAML, then ``---`` on a line of its own.  CRLF is accepted
 # so that files saved on Windows still work; offsets are taken on the verbatim text.
@@ -36,23 +48,9 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*(?:\r?\n|\Z)", re.DO
 _FRONT_MATTER_OPEN = re.compile(r"\A---[ \t]*\r?\n")
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
 
-_HTML_DROP = ("script", "style", "noscript", "template", "head", "title")
-_HTML_BLOCKS = frozenset(
-    (
-        "address", "article", "aside", "blockquote", "caption", "dd", "details", "dialog", "div", "dl",
-        "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
-        "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody",
-        "td", "tfoot", "th", "thead", "tr", "ul",
-    )
-)  # fmt: skip
-
-
-class LoadError(AssistantError):
-    """A file that cannot become a Document; the message is "فارسی / English"."""
-
 
 def _error(fa: str, en: str) -> LoadError:
-    return LoadError(f"{fa} / {en}")
+    return LoadError.of(fa, en)
 
 
 # --------------------------------------------------------------------------- YAML
@@ -93,6 +91,29 @@ def _meta_value(key: str, value: Any) -> str:
     )
 
 
+def _yaml_meta(block: str, what: str, first_line: int) -> dict[str, str]:
+    """Known keys of a YAML mapping (front matter or a sidecar file) as Document strings."""
+    try:
+        data = yaml.load(block, Loader=_FrontMatterLoader)  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise _error(
+            f"{what} YAML نامعتبر است", f"malformed {_EN[what]}: {_yaml_problem(exc, first_line)}"
+        ) from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise _error(f"{what} YAML باید جفت‌های کلید و مقدار باشد", f"{_EN[what]} must be a mapping")
+    meta: dict[str, str] = {}
+    for key, value in data.items():
+        name = str(key).strip().lower()
+        if name in META_FIELDS:
+            meta[name] = _meta_value(name, value)
+    return meta
+
+
+_EN = {"سربرگ": "front matter", "فایل همراه": "sidecar metadata file"}
+
+
 def _split_front_matter(text: str) -> tuple[dict[str, str], int]:
     """Return (known metadata, body_start) for text that may open with a YAML block."""
     match = _FRONT_MATTER.match(text)
@@ -100,162 +121,66 @@ def _split_front_matter(text: str) -> tuple[dict[str, str], int]:
         if _FRONT_MATTER_OPEN.match(text):
             raise _error("سربرگ YAML بسته نشده است", "front matter is not closed with '---'")
         return {}, 0
-    try:
-        data = yaml.load(match.group(1), Loader=_FrontMatterLoader)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise _error("سربرگ YAML نامعتبر است", f"malformed front matter: {_yaml_problem(exc)}") from exc
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise _error("سربرگ YAML باید جفت‌های کلید و مقدار باشد", "front matter must be a mapping")
-    meta: dict[str, str] = {}
-    for key, value in data.items():
-        name = str(key).strip().lower()
-        if name in META_FIELDS:
-            meta[name] = _meta_value(name, value)
-    return meta, match.end()
+    return _yaml_meta(match.group(1), "سربرگ", 2), match.end()  # +1 for 0-based, +1 for '---'
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> str:
+def _yaml_problem(exc: yaml.YAMLError, first_line: int) -> str:
     """The YAML error on one line, with the line number counted in the file (not the block)."""
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None)
     if mark is not None and problem:
-        return f"{problem} (line {mark.line + 2})"  # +1 for 0-based, +1 for the opening '---'
-    return _one_line(exc)
+        return f"{problem} (line {mark.line + first_line})"
+    return one_line(exc)
 
 
-# --------------------------------------------------------------------------- formats
+def sidecar_for(path: Path) -> Path | None:
+    """The metadata file beside ``path`` (``talk.yaml`` or ``talk.meta.yaml`` for ``talk.srt``), if any."""
+    for suffix in SIDECAR_SUFFIXES:
+        candidate = path.with_name(path.stem + suffix)
+        if candidate.is_file():
+            return candidate
+    return None
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:300]
+def is_sidecar(path: Path) -> bool:
+    """A .yaml/.yml file that belongs to a document next to it (so not a corpus file itself)."""
+    name = path.name.lower()
+    for suffix in SIDECAR_SUFFIXES:
+        if name.endswith(suffix):
+            stem = path.name[: -len(suffix)]
+            return any(path.with_name(stem + ext).is_file() for ext in SUPPORTED) or any(
+                path.with_name(stem + ext.upper()).is_file() for ext in SUPPORTED
+            )
+    return False
 
 
-def _load_text(raw: bytes, suffix: str) -> tuple[str, int, dict[str, str]]:
-    """.md/.txt: verbatim UTF-8 (BOM removed) plus optional front matter."""
+def _sidecar_meta(path: Path) -> dict[str, str]:
+    sidecar = sidecar_for(path)
+    if sidecar is None:
+        return {}
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _error(
-            "فایل با UTF-8 خوانده نشد",
-            f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8",
-        ) from exc
+        if sidecar.stat().st_size > MAX_SIDECAR_BYTES:
+            raise _error("فایل همراه YAML بیش از حد بزرگ است", f"sidecar {sidecar.name} is over 64 KB")
+        block = sidecar.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _error("فایل همراه YAML خوانده نشد", f"cannot read sidecar {sidecar.name}: {exc}") from exc
+    return _yaml_meta(block, "فایل همراه", 1)
+
+
+# --------------------------------------------------------------------------- text
+
+
+def _load_text(raw: bytes, limits: ParseLimits) -> Parsed:
+    """.md/.txt: the decoded text verbatim (BOM removed) plus optional front matter."""
+    text = decode(raw).text
     meta, body_start = _split_front_matter(text)
-    return text, body_start, meta
+    return Parsed(text, body_start, meta)
 
 
-def _load_pdf(raw: bytes, suffix: str) -> tuple[str, int, dict[str, str]]:
-    """PDF via pypdf; pages joined by a blank line.  Encrypted files need their password."""
-    from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError
-
-    try:
-        reader = PdfReader(io.BytesIO(raw))
-        if reader.is_encrypted:
-            # Many "protected" PDFs use an empty user password and open anyway.
-            try:
-                opened = reader.decrypt("")
-            except (DependencyError, NotImplementedError) as exc:
-                raise _error("PDF رمزگذاری شده است", f"PDF is encrypted: {_one_line(exc)}") from exc
-            if not opened:
-                raise _error("PDF رمزگذاری شده و رمز لازم دارد", "PDF is encrypted and needs a password")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = ""
-        try:
-            if reader.metadata is not None and reader.metadata.title:
-                title = str(reader.metadata.title).strip()
-        except Exception:  # metadata is optional; a broken info dict must not lose the text
-            title = ""
-    except LoadError:
-        raise
-    except FileNotDecryptedError as exc:
-        raise _error("PDF رمزگذاری شده است", f"PDF is encrypted: {_one_line(exc)}") from exc
-    except Exception as exc:  # pypdf raises many exception types on damaged files
-        raise _error("PDF خراب است یا خوانده نشد", f"corrupt or unreadable PDF: {_one_line(exc)}") from exc
-    return "\n\n".join(pages), 0, {"title": title} if title else {}
-
-
-def _load_docx(raw: bytes, suffix: str) -> tuple[str, int, dict[str, str]]:
-    """DOCX via python-docx: paragraphs (and table rows) in order, joined by a blank line."""
-    import docx
-    from docx.table import Table
-
-    if raw.startswith(b"\xd0\xcf\x11\xe0"):  # OLE container: password-protected .docx or old .doc
-        raise _error(
-            "DOCX رمزگذاری شده است یا در قالب قدیمی .doc است",
-            "DOCX is encrypted or is a legacy .doc file",
-        )
-    try:
-        document = docx.Document(io.BytesIO(raw))
-        blocks: list[str] = []
-        for item in document.iter_inner_content():
-            if isinstance(item, Table):
-                blocks.extend(_docx_table_rows(item))
-            elif item.text.strip():
-                blocks.append(item.text)
-        title = (document.core_properties.title or "").strip()
-    except Exception as exc:  # BadZipFile, KeyError, lxml errors... all mean "damaged"
-        raise _error("DOCX خراب است یا خوانده نشد", f"corrupt or unreadable DOCX: {_one_line(exc)}") from exc
-    return "\n\n".join(blocks), 0, {"title": title} if title else {}
-
-
-def _docx_table_rows(table: Any) -> list[str]:
-    """One line per row, cells joined by " | "; merged cells (repeated objects) counted once."""
-    rows: list[str] = []
-    for row in table.rows:
-        cells: list[str] = []
-        seen: set[int] = set()
-        for cell in row.cells:
-            if id(cell._tc) in seen:
-                continue
-            seen.add(id(cell._tc))
-            if cell.text.strip():
-                cells.append(cell.text.strip())
-        if cells:
-            rows.append(" | ".join(cells))
-    return rows
-
-
-def _load_html(raw: bytes, suffix: str) -> tuple[str, int, dict[str, str]]:
-    """HTML via BeautifulSoup ("html.parser"): visible text, one block element per line."""
-    from bs4 import BeautifulSoup, Comment, NavigableString
-
-    try:
-        soup = BeautifulSoup(raw, "html.parser")
-    except Exception as exc:
-        raise _error("HTML خوانده نشد", f"unreadable HTML: {_one_line(exc)}") from exc
-    title_tag = soup.find("title")
-    title = " ".join(title_tag.get_text().split()) if title_tag is not None else ""
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
-    for tag in soup.find_all(list(_HTML_DROP)):
-        if not tag.decomposed:  # <title> inside an already dropped <head>
-            tag.decompose()
-    # HTML whitespace (space, tab, newline) is insignificant outside <pre>: collapse it first,
-    # so that the only newlines left are the ones marking block boundaries.
-    for string in soup.find_all(string=True):
-        if type(string) is NavigableString and string.find_parent("pre") is None:
-            string.replace_with(re.sub(r"[ \t\n\r\f]+", " ", str(string)))
-    for tag in soup.find_all("br"):
-        tag.replace_with("\n")
-    for tag in soup.find_all(_HTML_BLOCKS):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    text = soup.get_text()
-    lines = [line.strip(" \t\r\f") for line in text.split("\n")]
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
-    return text, 0, {"title": title} if title else {}
-
-
-_LOADERS: dict[str, Callable[[bytes, str], tuple[str, int, dict[str, str]]]] = {
+_LOADERS: dict[str, Callable[[bytes, ParseLimits], Parsed]] = {
     ".md": _load_text,
     ".txt": _load_text,
-    ".pdf": _load_pdf,
-    ".docx": _load_docx,
-    ".html": _load_html,
-    ".htm": _load_html,
+    **formats.READERS,
 }
 
 
@@ -273,6 +198,9 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _fallback_title(body: str, suffix: str, stem: str) -> str:
+    """The first line of the body; a transcript (one long line) is named after its file instead."""
+    if suffix in (".srt", ".vtt"):
+        return " ".join(stem.replace("_", " ").replace("-", " ").split()) or stem
     for line in body.splitlines():
         line = line.strip()
         if suffix == ".md":
@@ -282,17 +210,7 @@ def _fallback_title(body: str, suffix: str, stem: str) -> str:
     return stem
 
 
-def load_file(path: Path, root: Path) -> Document:
-    """Load one file into a Document; raise ``LoadError`` for anything unusable."""
-    path, root = Path(path), Path(root)
-    rel = _relative(path, root)
-    root_name = root.name or root.absolute().resolve().name
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED:
-        raise _error(
-            f"قالب «{suffix or 'بدون پسوند'}» پشتیبانی نمی‌شود",
-            f"unsupported file type '{suffix or '(none)'}'; supported: {', '.join(SUPPORTED)}",
-        )
+def _read(path: Path) -> bytes:
     try:
         if not path.is_file():
             raise _error("فایل پیدا نشد", "not a regular file")
@@ -304,22 +222,44 @@ def load_file(path: Path, root: Path) -> Document:
             )
         raw = path.read_bytes()
     except OSError as exc:
-        raise _error("فایل خوانده نشد", f"cannot read file: {exc.strerror or _one_line(exc)}") from exc
+        raise _error("فایل خوانده نشد", f"cannot read file: {exc.strerror or one_line(exc)}") from exc
     if not raw:
         raise _error("فایل خالی است", "file is empty")
+    return raw
 
-    text, body_start, meta = _LOADERS[suffix](raw, suffix)
-    if not text[body_start:].strip():
+
+def load_file(path: Path, root: Path, limits: ParseLimits | None = None) -> Document:
+    """Load one file into a Document in this process; raise ``LoadError`` for anything unusable.
+
+    For files from outside (uploads) use ``assistant.isolate.load_file_isolated``,
+    which runs this in a child process with memory and time limits.
+    """
+    path, root = Path(path), Path(root)
+    rel = _relative(path, root)
+    root_name = root.name or root.absolute().resolve().name
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise _error(
+            f"قالب «{suffix or 'بدون پسوند'}» پشتیبانی نمی‌شود",
+            f"unsupported file type '{suffix or '(none)'}'; supported: {', '.join(SUPPORTED)}",
+        )
+    raw = _read(path)
+    parsed = _LOADERS[suffix](raw, limits or ParseLimits())
+    too_long(len(parsed.text), limits or ParseLimits())
+    if not parsed.text[parsed.body_start :].strip():
         raise _error("فایل متنی ندارد", "file has no text")
-    meta.setdefault("title", "")
-    if not meta["title"]:
-        meta["title"] = _fallback_title(text[body_start:], suffix, path.stem)
+    sidecar = _sidecar_meta(path)
+    # what an author wrote (front matter, then the sidecar) beats what a file format embeds
+    meta = {**sidecar, **parsed.meta} if suffix in (".md", ".txt") else {**parsed.meta, **sidecar}
+    if not meta.get("title"):
+        meta["title"] = _fallback_title(parsed.text[parsed.body_start :], suffix, path.stem)
     return Document(
         doc_id=rel,
         source=f"{root_name}/{rel}" if root_name else rel,
-        text=text,
-        body_start=body_start,
+        text=parsed.text,
+        body_start=parsed.body_start,
         content_hash=hashlib.sha256(raw).hexdigest(),
+        segments=parsed.segments,
         **meta,
     )
 
@@ -337,12 +277,23 @@ def _corpus_files(root: Path) -> list[Path]:
                 continue  # a link out of the corpus folder is not part of the corpus
             if here == root and name.lower() == "readme.md":
                 continue
+            if is_sidecar(here / name):
+                continue  # metadata of the file beside it, read with that file
             found.append(here / name)
     return sorted(found, key=lambda p: p.relative_to(root).as_posix())
 
 
-def load_corpus(root: Path) -> tuple[list[Document], list[SkippedFile]]:
-    """Load every file under ``root``; bad files are reported in the skipped list, never raised."""
+def load_corpus(
+    root: Path, *, isolated: bool = False, limits: ParseLimits | None = None
+) -> tuple[list[Document], list[SkippedFile]]:
+    """Load every file under ``root``; bad files are reported in the skipped list, never raised.
+
+    ``isolated`` parses each file in a child process (``assistant.isolate``):
+    slower (~0.3 s a file) but a hostile file cannot take the build down.
+    """
+    from .isolate import load_file_isolated
+
+    load = load_file_isolated if isolated else load_file
     root = Path(root)
     if not root.is_dir():
         raise _error("پوشهٔ پیکره پیدا نشد", f"corpus folder not found: {root}")
@@ -351,11 +302,11 @@ def load_corpus(root: Path) -> tuple[list[Document], list[SkippedFile]]:
     for path in _corpus_files(root):
         rel = path.relative_to(root).as_posix()
         try:
-            documents.append(load_file(path, root))
+            documents.append(load(path, root, limits))
         except LoadError as exc:
             skipped.append(SkippedFile(path=rel, reason=str(exc)))
         except Exception as exc:  # a loader bug must not stop the whole build
             skipped.append(
-                SkippedFile(path=rel, reason=f"خطای غیرمنتظره / unexpected error: {_one_line(exc)}")
+                SkippedFile(path=rel, reason=f"خطای غیرمنتظره / unexpected error: {one_line(exc)}")
             )
     return documents, skipped

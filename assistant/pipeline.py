@@ -305,9 +305,21 @@ class Assistant:
     supported_types = SUPPORTED
 
     def add_file(self, src: Path, original_name: str, on_conflict: str = "keep_both") -> str:
-        """Check an uploaded file and save it into the corpus; a line saying what was done."""
-        name, replaced = save_upload(src, original_name, self.settings)
-        return f"{name}: {'جایگزین شد / replaced' if replaced else 'ذخیره شد / saved'}"
+        """Check an uploaded file (parsed in a child process) and save it into the corpus.
+
+        Returns a line saying what was done; an existing name is replaced only
+        when asked, else the file is kept beside it under a new name.
+        """
+        saved = save_upload(src, original_name, self.settings, on_conflict=on_conflict)  # type: ignore[arg-type]
+        if saved.unchanged:
+            return f"{saved.name}: همان فایل از پیش در پیکره است / already in the corpus, unchanged"
+        if saved.replaced:
+            return f"{saved.name}: جایگزین شد / replaced"
+        if saved.renamed_from:
+            return (
+                f"{saved.name}: ذخیره شد؛ «{saved.renamed_from}» از پیش بود / saved beside the existing file"
+            )
+        return f"{saved.name}: ذخیره شد / saved"
 
     def rebuild(self, full: bool = False) -> Iterator[BuildProgress | BuildDone]:
         """Update the index in a child process (as ``assistant index update`` does), yielding its

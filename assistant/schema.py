@@ -12,6 +12,17 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Segment:
+    """Where ``text[start:end]`` of a document came from: a cue's times or a slide's number."""
+
+    start: int
+    end: int
+    start_s: float | None = None
+    end_s: float | None = None
+    slide: int | None = None
+
+
+@dataclass(frozen=True)
 class Document:
     """One source file as loaded.
 
@@ -34,22 +45,29 @@ class Document:
     url: str = ""
     note: str = ""
     content_hash: str = ""
+    segments: tuple[Segment, ...] = ()
+    recording_url: str = ""
 
     @property
     def body(self) -> str:
         return self.text[self.body_start :]
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Document:
-        """A stored document (``store.json``, a version file); unknown keys from newer builds ignored."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
-
     def meta(self) -> dict[str, Any]:
-        """Everything but the text: what a reader sees next to a quote."""
+        """Everything but the text and its segments: what a reader sees next to a quote."""
         data = asdict(self)
         data.pop("text")
+        data.pop("segments")
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        """A stored document (store.json, a version file, the isolated loader's JSON).
+
+        Unknown keys from newer builds are ignored; older stores lack segments.
+        """
+        values = _known(cls, data)
+        values["segments"] = tuple(Segment(**s) for s in values.get("segments") or ())
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -93,6 +111,10 @@ class Citation:
     speaker: str = ""
     date: str = ""
     doc_sha256: str = ""  # the quoted version of the document (see versions.py)
+    start_s: float | None = None  # where in the recording (transcripts)
+    end_s: float | None = None
+    slide: int | None = None  # which slide (decks)
+    url: str = ""  # the recording at start_s (``#t=``), else the document's url
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -267,7 +267,7 @@ def test_file_outside_root(tmp_path: Path) -> None:
 
 
 def test_supported_extensions() -> None:
-    assert SUPPORTED == (".md", ".txt", ".pdf", ".docx", ".html", ".htm")
+    assert SUPPORTED == (".md", ".txt", ".pdf", ".docx", ".pptx", ".html", ".htm", ".srt", ".vtt")
 
 
 # --------------------------------------------------------------------------- corpus

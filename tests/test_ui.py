@@ -293,11 +293,12 @@ def test_save_upload(tmp_path):
     src = tmp_path / "upload.bin"
     src.write_text("# عنوان\n\nمتنی دربارهٔ اعتماد.\n", encoding="utf-8")
 
-    name, replaced = save_upload(src, "../../outside/نمونه.md", settings)
-    assert (name, replaced) == ("نمونه.md", False)
+    saved = save_upload(src, "../../outside/نمونه.md", settings)
+    assert (saved.name, saved.replaced) == ("نمونه.md", False)
     assert (corpus / "نمونه.md").read_bytes() == src.read_bytes()
     assert not (tmp_path / "outside").exists()
-    assert save_upload(src, "نمونه.md", settings) == ("نمونه.md", True)
+    src.write_text("# عنوان\n\nمتنی تازه دربارهٔ اعتماد.\n", encoding="utf-8")
+    assert save_upload(src, "نمونه.md", settings, on_conflict="replace").replaced
 
     src.write_bytes(b"x" * 1001)
     with pytest.raises(UploadRejected, match="larger than"):
