@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -151,5 +152,53 @@ def test_changed_document_opens_the_quoted_version(browser, server, desk_setting
         page.shot("citation_changed_document.png")
         page.page.locator("#pr-whole").click()
         sync_api.expect(page.page.locator("#pr-doc-view")).to_contain_text("شفافیتِ کامل", timeout=30_000)
+    finally:
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def media_server(serve_ui, tmp_path_factory, home) -> tuple[str, Settings]:
+    """A corpus of a webinar's subtitle file (with its recording's address) and its slide deck."""
+    from test_transcript import CRISIS_RECORDING, CRISIS_SRT, _deck
+
+    base = tmp_path_factory.mktemp("media")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    (corpus / "crisis.srt").write_text(CRISIS_SRT, encoding="utf-8")
+    (corpus / "crisis.yaml").write_text(
+        f"title: ارتباطات بحران\nspeaker: دکتر نمونه\nrecording_url: {CRISIS_RECORDING}\n", encoding="utf-8"
+    )
+    _deck(corpus / "deck.pptx")
+    settings = Settings(corpus_dir=corpus, index_dir=base / "index", home=home)
+    return serve_ui(settings), settings
+
+
+def test_transcript_cites_its_time_and_a_slide_its_number(browser, media_server):
+    from test_transcript import CRISIS_RECORDING
+
+    url, _settings = media_server
+    page = Page(browser, url)
+    try:
+        pg = page.page
+        page.ask("سازمان در ساعت نخست بحران چه باید بکند؟")
+        chip = pg.locator(".pr-chip", has_text="ارتباطات بحران").first
+        chip.wait_for(state="visible", timeout=90_000)
+        assert re.search(r"\d\d:\d\d–\d\d:\d\d", chip.inner_text()), chip.inner_text()  # mm:ss–mm:ss
+        chip.click()
+        link = pg.locator("#pr-source .pr-location a")
+        link.wait_for(timeout=30_000)
+        href = link.get_attribute("href")
+        assert href.startswith(CRISIS_RECORDING + "#t=") and int(href.rsplit("=", 1)[1]) >= 0
+        assert re.fullmatch(r"\d\d:\d\d–\d\d:\d\d", link.inner_text().strip())
+        page.shot("transcript_citation.png")
+
+        page.ask("در ساختار هرم وارونه مهم‌ترین اطلاعات خبر کجا می‌آید؟")
+        slide_chip = pg.locator(".pr-chip", has_text="اسلاید").first
+        slide_chip.wait_for(state="visible", timeout=90_000)
+        assert "اسلاید 3" in slide_chip.inner_text()
+        slide_chip.click()
+        sync_api.expect(pg.locator("#pr-source .pr-location")).to_contain_text("اسلاید 3", timeout=30_000)
+        page.shot("slide_citation.png")
+        assert page.outside_requests() == []
     finally:
         page.close()
