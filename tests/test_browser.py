@@ -284,3 +284,47 @@ def test_follow_up_is_read_against_the_conversation(page, browser_settings):
     sync_api.expect(typed).to_contain_text("شفافیت", timeout=90_000)
     sync_api.expect(typed).to_contain_text("[1]")
     assert page.outside_requests() == []
+
+
+def test_sixth_wrong_password_locks_that_client_out_but_not_the_admin(browser, tmp_path_factory, home):
+    """Guesses from one address lock that address; the admin logs in from another at once.
+
+    The server listens on all loopback addresses here, so two browsers come from
+    127.0.0.1 and 127.0.0.2 (traffic stays on this machine).
+    """
+    base = tmp_path_factory.getbasetemp()
+    settings = Settings(
+        corpus_dir=_corpus(base, "lockout-corpus", {}), index_dir=base / "lockout-index", home=home,
+        admin_password=ADMIN_PASSWORD,
+    )  # fmt: skip
+    port = free_port()
+    app = serve("0.0.0.0", port, settings, block=False)
+    attacker = Page(browser, f"http://127.0.0.1:{port}/")
+    admin = Page(browser, f"http://127.0.0.2:{port}/")
+    try:
+        pg = attacker.page
+        pg.get_by_role("tab", name="نمایه").click()
+        status = pg.locator("#pr-login-status")
+        for attempt, wait_s in enumerate([1.2, 2.2, 4.2, 8.2, 0.0, 0.0], 1):  # the back-off doubles
+            pg.locator("#pr-password input").fill(f"guess-{attempt}")
+            pg.locator("#pr-login").click()
+            expected = "Wrong password" if attempt < 5 else "Too many wrong passwords"
+            status.get_by_text(expected, exact=False).wait_for(timeout=30_000)
+            pg.wait_for_timeout(wait_s * 1000)
+        assert "Too many wrong passwords" in status.inner_text()  # the 6th try: locked out
+        pg.locator("#pr-password input").fill(ADMIN_PASSWORD)  # even the right one, from this address
+        pg.locator("#pr-login").click()
+        pg.wait_for_timeout(1500)
+        assert not pg.locator("#pr-rebuild").is_visible()
+        attacker.shot("login_locked_out.png")
+
+        ap = admin.page
+        ap.get_by_role("tab", name="نمایه").click()
+        ap.locator("#pr-password input").fill(ADMIN_PASSWORD)
+        ap.locator("#pr-login").click()
+        ap.locator("#pr-manifest").get_by_text("multilingual-e5-small").wait_for(timeout=30_000)
+        assert ap.locator("#pr-rebuild").is_visible()
+    finally:
+        attacker.close()
+        admin.close()
+        app.close()
