@@ -98,7 +98,7 @@ class Service:
         self.say = say
         self._assistant: Assistant | None = None
         self._store: Store | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # start_background creates the assistant under it
         self.gate = AnswerGate(settings.answer_workers, settings.max_queue)
         self.secrets = Secrets.from_settings(settings)
         self.guard = LoginGuard(self.secrets, LoginPolicy.from_settings(settings))
