@@ -68,6 +68,14 @@ def qa_items():
     return [json.loads(line) for line in QA_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def corpus_settings(base: Path, home: Path, **overrides):
+    """Settings over a fresh copy of ``corpus/`` in ``base``: for tests that change or add documents."""
+    from assistant.config import Settings
+
+    shutil.copytree(ROOT / "corpus", base / "corpus")
+    return Settings(corpus_dir=base / "corpus", index_dir=base / "index", home=home, **overrides)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,7 +12,6 @@ import csv
 import io
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from browser_kit import Page, sync_api
+from conftest import corpus_settings
 
 from assistant.config import Settings
 from assistant.store import Store
@@ -37,14 +37,8 @@ GAP_QUESTIONS = ["تفاوت تبلیغات و روابط عمومی چیست؟"
 def desk_settings(tmp_path_factory, home) -> Settings:
     """Its own corpus copy (a test changes it), index and question log; the trainer tab on."""
     base = tmp_path_factory.mktemp("desk")
-    shutil.copytree(PROJECT_ROOT / "corpus", base / "corpus")
-    return Settings(
-        corpus_dir=base / "corpus",
-        index_dir=base / "index",
-        home=home,
-        trainer_password=TRAINER_PASSWORD,
-        database_url=f"sqlite:///{base / 'desk.sqlite'}",
-    )
+    database = f"sqlite:///{base / 'desk.sqlite'}"
+    return corpus_settings(base, home, trainer_password=TRAINER_PASSWORD, database_url=database)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 import urllib.error
@@ -12,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from conftest import corpus_settings
 from gradio_client import Client
 
 from assistant.config import Settings
@@ -24,16 +24,9 @@ QUESTIONS = ["ارکان اعتماد در روابط عمومی کدام‌ان
 
 @pytest.fixture(scope="module")
 def class_settings(tmp_path_factory, home) -> Settings:
+    # 2 questions a second per address, bursts of 5
     base = tmp_path_factory.mktemp("serving")
-    shutil.copytree(PROJECT_ROOT / "corpus", base / "corpus")
-    return Settings(
-        corpus_dir=base / "corpus",
-        index_dir=base / "index",
-        home=home,
-        admin_password="adm1n",
-        rate_per_minute=120,  # 2 questions a second per address, bursts of 5
-        rate_burst=5,
-    )
+    return corpus_settings(base, home, admin_password="adm1n", rate_per_minute=120, rate_burst=5)
 
 
 @pytest.fixture(scope="module")

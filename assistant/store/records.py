@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -31,6 +32,20 @@ class LoggedAnswer:
     build_id: str
     timings: dict[str, float]
     abstained: bool
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> LoggedAnswer:
+        """A row of the ``answers`` table (or a query selecting all its columns)."""
+        return cls(
+            id=row["id"],
+            created_at=as_utc(row["created_at"]),
+            question=row["question"],
+            resolved_question=row["resolved_question"],
+            answer=dict(row["answer_json"]),
+            build_id=row["build_id"],
+            timings=dict(row["timings"]),
+            abstained=bool(row["abstained"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -89,17 +104,13 @@ class ReviewQuery:
 
 @dataclass(frozen=True)
 class ReviewRow:
-    answer_id: int
-    created_at: datetime
-    question: str
-    resolved_question: str
-    abstained: bool
-    build_id: str
+    """A logged answer in the review queue, with its thumbs and the verdicts given so far."""
+
+    logged: LoggedAnswer
     rating_sum: int
     ups: int
     downs: int
     verdict_counts: dict[str, int]
-    answer: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, case, exists, func, select
 
 from .engine import StoreError
-from .records import ReviewPage, ReviewQuery, ReviewRow, Verdict, VerdictExport, as_utc, now_utc
+from .records import LoggedAnswer, ReviewPage, ReviewQuery, ReviewRow, Verdict, VerdictExport, as_utc, now_utc
 from .tables import VERDICTS, answer_docs, answers, ratings, verdicts
 
 MAX_PAGE = 200
@@ -165,17 +165,11 @@ def _verdict_counts(conn: Connection, ids: list[int]) -> dict[int, dict[str, int
 
 def _review_row(row: Mapping[str, Any], verdict_counts: dict[str, int]) -> ReviewRow:
     return ReviewRow(
-        answer_id=row["id"],
-        created_at=as_utc(row["created_at"]),
-        question=row["question"],
-        resolved_question=row["resolved_question"],
-        abstained=bool(row["abstained"]),
-        build_id=row["build_id"],
+        logged=LoggedAnswer.from_row(row),
         rating_sum=int(row["rating_sum"]),
         ups=int(row["ups"]),
         downs=int(row["downs"]),
         verdict_counts=verdict_counts,
-        answer=dict(row["answer_json"]),
     )
 
 

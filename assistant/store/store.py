@@ -145,13 +145,13 @@ class Store:
     def get_answer(self, answer_id: int) -> LoggedAnswer | None:
         with self._read() as conn:
             row = conn.execute(select(answers).where(answers.c.id == answer_id)).mappings().first()
-        return None if row is None else _logged(row)
+        return None if row is None else LoggedAnswer.from_row(row)
 
     def answers(self, limit: int = 100, offset: int = 0) -> list[LoggedAnswer]:
         """Logged answers, newest first."""
         query = select(answers).order_by(answers.c.id.desc()).limit(limit).offset(offset)
         with self._read() as conn:
-            return [_logged(r) for r in conn.execute(query).mappings()]
+            return [LoggedAnswer.from_row(r) for r in conn.execute(query).mappings()]
 
     # ---------------------------------------------------------------- ratings
 
@@ -391,19 +391,6 @@ class Store:
             gap_questions=gap_rows,
             verdicts={k: int(v) for k, v in kinds},
         )
-
-
-def _logged(row: Mapping[str, Any]) -> LoggedAnswer:
-    return LoggedAnswer(
-        id=row["id"],
-        created_at=as_utc(row["created_at"]),
-        question=row["question"],
-        resolved_question=row["resolved_question"],
-        answer=dict(row["answer_json"]),
-        build_id=row["build_id"],
-        timings=dict(row["timings"]),
-        abstained=bool(row["abstained"]),
-    )
 
 
 def _gap(row: Mapping[str, Any]) -> Gap:

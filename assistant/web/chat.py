@@ -19,6 +19,7 @@ from ..schema import Answer
 from . import passages, render
 from .render import Chip
 from .service import Service, error_text
+from .widgets import table, warn
 
 EXAMPLES = [
     "ارکان اعتماد در روابط عمومی کدام‌اند؟",
@@ -39,10 +40,6 @@ class ChatTab:
     whole_btn: gr.Button
     open_doc: gr.State
     answer_table: gr.Dataframe
-
-
-def warn(message: str) -> None:
-    gr.Warning(message, duration=8, title="هشدار / Warning")
 
 
 def client_key(request: gr.Request | None) -> str:
@@ -116,14 +113,7 @@ def build_chat_tab(service: Service) -> ChatTab:
             with gr.Row():
                 whole_btn = gr.Button("نمایش کل سند / whole document", size="sm", elem_id="pr-whole")
             with gr.Accordion("جمله به جمله: کدام منبع کدام ادعا را پشتیبانی می‌کند", open=False):
-                answer_table = gr.Dataframe(
-                    headers=render.ANSWER_HEADERS,
-                    interactive=False,
-                    wrap=True,
-                    max_height=420,
-                    elem_id="pr-answer-table",
-                    column_widths=["35%", "10%", "45%", "10%"],
-                )
+                answer_table = table(render.ANSWER_HEADERS, "pr-answer-table", [35, 10, 45, 10], 420)
 
     def show(answer: Answer | None) -> dict:
         """The buttons, caption and table for one answer (the newest, or one clicked in the chat)."""

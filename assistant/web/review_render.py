@@ -29,14 +29,15 @@ def queue_rows(page: ReviewPage) -> list[list[object]]:
     rows: list[list[object]] = []
     for r in page.rows:
         verdicts = ", ".join(f"{k}: {v}" for k, v in sorted(r.verdict_counts.items())) or "—"
-        status = "بی‌پاسخ / abstained" if r.abstained else "پاسخ / answered"
-        when = r.created_at.strftime("%Y-%m-%d %H:%M")
-        rows.append([r.answer_id, when, clip(r.question, 80), status, r.ups, r.downs, verdicts])
+        a = r.logged
+        status = "بی‌پاسخ / abstained" if a.abstained else "پاسخ / answered"
+        when = a.created_at.strftime("%Y-%m-%d %H:%M")
+        rows.append([a.id, when, clip(a.question, 80), status, r.ups, r.downs, verdicts])
     return rows
 
 
 def queue_choices(page: ReviewPage) -> list[tuple[str, int]]:
-    return [(f"#{r.answer_id} · {clip(r.question, 60)}", r.answer_id) for r in page.rows]
+    return [(f"#{r.logged.id} · {clip(r.logged.question, 60)}", r.logged.id) for r in page.rows]
 
 
 def queue_summary(page: ReviewPage) -> str:

@@ -10,8 +10,9 @@ import gradio as gr
 
 from ..pipeline import QuestionError
 from . import passages, render
-from .chat import ChatTab, warn
+from .chat import ChatTab
 from .service import Service, error_text
+from .widgets import table, warn
 
 DOC_HEADERS = [
     "شناسه / id",
@@ -36,15 +37,7 @@ def build_sources_tab(
 ) -> tuple[gr.Markdown, gr.Dataframe, gr.Dropdown]:
     """Returns the overview components, refreshed on page load and after a rebuild."""
     docs_md = gr.Markdown(rtl=True, elem_id="pr-docs-summary")
-    docs_table = gr.Dataframe(
-        headers=DOC_HEADERS,
-        interactive=False,
-        wrap=True,
-        max_height=300,
-        label="اسناد / documents",
-        elem_id="pr-docs",
-        column_widths=["22%", "30%", "18%", "12%", "8%", "10%"],
-    )
+    docs_table = table(DOC_HEADERS, "pr-docs", [22, 30, 18, 12, 8, 10], 300, label="اسناد / documents")
     doc_pick = gr.Dropdown(label="خواندن سند / read a document", choices=[], elem_id="pr-doc-pick")
     doc_view = gr.HTML(elem_id="pr-doc-view")
     gr.Markdown("### جستجوی بندها / passage search", rtl=True)
@@ -54,14 +47,7 @@ def build_sources_tab(
         )
         search_k = gr.Slider(1, 20, value=5, step=1, label="تعداد / k", scale=1)
         search_btn = gr.Button("جستجو", scale=1, elem_id="pr-search-btn")
-    search_table = gr.Dataframe(
-        headers=SEARCH_HEADERS,
-        interactive=False,
-        wrap=True,
-        max_height=420,
-        elem_id="pr-search-results",
-        column_widths=["7%", "8%", "8%", "8%", "17%", "52%"],
-    )
+    search_table = table(SEARCH_HEADERS, "pr-search-results", [7, 8, 8, 8, 17, 52], 420)
 
     def read_document(doc_id: str | None) -> str:
         if not doc_id:

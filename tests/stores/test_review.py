@@ -59,7 +59,7 @@ def _fill(store, answer_of) -> dict[str, int]:
 
 
 def _questions(store, **query) -> list[str]:
-    return [r.question for r in store.review_queue(ReviewQuery(**query)).rows]
+    return [r.logged.question for r in store.review_queue(ReviewQuery(**query)).rows]
 
 
 def test_review_queue_orders_filters_and_pages(store, answer_of):
@@ -75,12 +75,12 @@ def test_review_queue_orders_filters_and_pages(store, answer_of):
     assert _questions(store, doc_id="b.md", thumbs="down", verdict="does_not_support") == ["disliked"]
 
     page = store.review_queue(ReviewQuery(order="lowest_rated", limit=2, offset=1))
-    assert page.total == 5 and [r.question for r in page.rows] == ["gap", "mixed"]
+    assert page.total == 5 and [r.logged.question for r in page.rows] == ["gap", "mixed"]
     liked = store.review_queue(ReviewQuery(verdict="supports")).rows[0]
-    assert (liked.answer_id, liked.rating_sum, liked.ups, liked.downs) == (ids["liked"], 2, 2, 0)
-    assert liked.verdict_counts == {"supports": 2} and liked.answer["citations"][1]["doc_id"] == "b.md"
+    assert (liked.logged.id, liked.rating_sum, liked.ups, liked.downs) == (ids["liked"], 2, 2, 0)
+    assert liked.verdict_counts == {"supports": 2} and liked.logged.answer["citations"][1]["doc_id"] == "b.md"
     gap = store.review_queue(ReviewQuery(limit=1)).rows[0]
-    assert gap.abstained is True and gap.verdict_counts == {} and gap.rating_sum == 0
+    assert gap.logged.abstained is True and gap.verdict_counts == {} and gap.rating_sum == 0
     for bad in ({"verdict": "nice"}, {"thumbs": "sideways"}, {"order": "random"}):
         with pytest.raises(StoreError):
             store.review_queue(ReviewQuery(**bad))
