@@ -122,3 +122,36 @@ def test_a_flooding_client_is_told_to_wait(server, class_settings):
     assert all(int(after) >= 1 for _, after in refused)
     time.sleep(3)  # the bucket refills at 2 a second
     assert _post_question(server, QUESTIONS[1])[0] == 200
+
+
+def test_answer_gate_refuses_beyond_its_queue_with_a_clear_message():
+    """Two computing, one waiting: the next question is told the assistant is busy, at once."""
+    from assistant.web.service import AnswerGate, Busy
+
+    gate = AnswerGate(workers=2, max_waiting=1)
+    release = threading.Event()
+    inside = threading.Semaphore(0)
+
+    def hold() -> None:
+        with gate.turn():
+            inside.release()
+            release.wait(30)
+
+    workers = [threading.Thread(target=hold) for _ in range(3)]  # two compute, the third waits
+    for w in workers:
+        w.start()
+    assert inside.acquire(timeout=30) and inside.acquire(timeout=30)
+    deadline = time.monotonic() + 10
+    while gate._waiting < 1:  # the third is queued
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    started = time.monotonic()
+    with pytest.raises(Busy) as refused, gate.turn():
+        pass
+    assert time.monotonic() - started < 1
+    assert "پرمشغله" in str(refused.value) and "busy" in str(refused.value)
+    release.set()
+    for w in workers:
+        w.join(30)
+    with gate.turn():  # free again
+        pass
