@@ -6,6 +6,7 @@ leaves the machine; screenshots go to ``artifacts/`` at the repository root.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -59,3 +60,48 @@ class Page:
 
     def close(self) -> None:
         self.context.close()
+
+
+class LoopbackRelay:
+    """A TCP relay that reaches a local server from another loopback address (default 127.0.0.2).
+
+    A browser cannot choose its source address; through this relay the
+    server sees a second client, as it would a second student's machine.
+    """
+
+    def __init__(self, target_port: int, source: str = "127.0.0.2"):
+        import socket
+        import threading
+
+        self.target, self.source = ("127.0.0.1", target_port), source
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self._threading = threading
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            upstream = socket.create_connection(self.target, source_address=(self.source, 0))
+            for a, b in ((client, upstream), (upstream, client)):
+                self._threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(2)
+
+    def close(self) -> None:
+        self.listener.close()

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_kit import Page, sync_api
+from browser_kit import LoopbackRelay, Page, sync_api
 from conftest import free_port
 
 from assistant.config import Settings
@@ -289,8 +289,8 @@ def test_follow_up_is_read_against_the_conversation(page, browser_settings):
 def test_sixth_wrong_password_locks_that_client_out_but_not_the_admin(browser, tmp_path_factory, home):
     """Guesses from one address lock that address; the admin logs in from another at once.
 
-    The server listens on all loopback addresses here, so two browsers come from
-    127.0.0.1 and 127.0.0.2 (traffic stays on this machine).
+    The second browser reaches the server through a relay from 127.0.0.2, so
+    the server sees two clients (traffic stays on this machine).
     """
     base = tmp_path_factory.getbasetemp()
     settings = Settings(
@@ -298,9 +298,10 @@ def test_sixth_wrong_password_locks_that_client_out_but_not_the_admin(browser, t
         admin_password=ADMIN_PASSWORD,
     )  # fmt: skip
     port = free_port()
-    app = serve("0.0.0.0", port, settings, block=False)
+    app = serve("127.0.0.1", port, settings, block=False)
+    relay = LoopbackRelay(port)
     attacker = Page(browser, f"http://127.0.0.1:{port}/")
-    admin = Page(browser, f"http://127.0.0.2:{port}/")
+    admin = Page(browser, f"http://127.0.0.1:{relay.port}/")
     try:
         pg = attacker.page
         pg.get_by_role("tab", name="نمایه").click()
@@ -327,4 +328,5 @@ def test_sixth_wrong_password_locks_that_client_out_but_not_the_admin(browser, t
     finally:
         attacker.close()
         admin.close()
+        relay.close()
         app.close()
