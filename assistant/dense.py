@@ -1,11 +1,23 @@
-"""FAISS inner-product index over L2-normalized vectors (= cosine similarity)."""
+"""FAISS inner product over L2-normalized vectors (= cosine similarity).
+
+Up to ``ANN_THRESHOLD`` passages the index is flat (exact).  Above it, a scan
+of every vector per question is too slow on a small CPU (100k × 384 floats
+are 150 MB to read: ~25 ms of one core, several times that on a busy
+machine), so the build switches to HNSW, which finds the nearest passages
+after reading a few thousand vectors; ``bench/scale.py`` measures both.
+"""
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
 import faiss
 import numpy as np
+
+ANN_THRESHOLD = 50_000
+HNSW_NEIGHBOURS = 32
+HNSW_EF_CONSTRUCTION = 80
 
 
 class DenseIndex:
@@ -13,8 +25,13 @@ class DenseIndex:
         self.index = index
 
     @classmethod
-    def build(cls, vectors: np.ndarray) -> DenseIndex:
-        index = faiss.IndexFlatIP(int(vectors.shape[1]))
+    def build(cls, vectors: np.ndarray, ann_threshold: int = ANN_THRESHOLD) -> DenseIndex:
+        dim = int(vectors.shape[1])
+        if len(vectors) > ann_threshold:
+            index = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        else:
+            index = faiss.IndexFlatIP(dim)
         if len(vectors):
             index.add(np.ascontiguousarray(vectors, dtype=np.float32))
         return cls(index)
@@ -30,16 +47,51 @@ class DenseIndex:
     def size(self) -> int:
         return int(self.index.ntotal)
 
-    def scores(self, query: np.ndarray) -> np.ndarray:
-        """Cosine of the query with every passage, in chunk order."""
+    @property
+    def approximate(self) -> bool:
+        """True for an HNSW index: ``top`` may miss a true neighbour now and then."""
+        return isinstance(self.index, faiss.IndexHNSW)
+
+    @cached_property
+    def matrix(self) -> np.ndarray:
+        """The stored vectors as a (size, dim) array, a view into FAISS's memory (no copy)."""
+        flat = faiss.downcast_index(self.index.storage) if self.approximate else self.index
         if self.size == 0:
-            return np.zeros(0, np.float32)
-        sims, ids = self.index.search(query.reshape(1, -1).astype(np.float32), self.size)
-        out = np.empty(self.size, np.float32)
-        out[ids[0]] = sims[0]
-        return out
+            return np.zeros((0, self.index.d), np.float32)
+        return faiss.rev_swig_ptr(flat.get_xb(), self.size * self.index.d).reshape(self.size, self.index.d)
+
+    def scores(self, query: np.ndarray) -> np.ndarray:
+        """Cosine of the query with every passage, in chunk order (one matrix-vector product)."""
+        return self.matrix @ np.asarray(query, np.float32)
+
+    def top(self, query: np.ndarray, n: int) -> np.ndarray:
+        """Ids of (about, if approximate) the n passages nearest to the query, best first."""
+        n = min(int(n), self.size)
+        if n <= 0:
+            return np.zeros(0, np.int64)
+        if self.approximate:
+            self.index.hnsw.efSearch = max(2 * n, 64)
+        _, ids = self.index.search(np.asarray(query, np.float32).reshape(1, -1), n)
+        return ids[0][ids[0] >= 0]
+
+    @cached_property
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean vector and second-moment matrix of the passages (computed once).
+
+        They give the mean and spread of *all* passages' cosines for any query
+        exactly (``mean·q`` and ``qᵀMq − (mean·q)²``) without scoring them all.
+        """
+        x = self.matrix
+        if len(x) == 0:
+            return np.zeros(self.index.d, np.float32), np.zeros((self.index.d, self.index.d), np.float32)
+        return x.mean(axis=0, dtype=np.float64), (x.T @ x).astype(np.float64) / len(x)
+
+    def score_stats(self, query: np.ndarray) -> tuple[float, float]:
+        """Mean and standard deviation of the query's cosine over every passage."""
+        mean, second = self.moments
+        q = np.asarray(query, np.float64)
+        mu = float(mean @ q)
+        return mu, float(np.sqrt(max(float(q @ second @ q) - mu * mu, 0.0)))
 
     def vectors(self) -> np.ndarray:
-        return (
-            self.index.reconstruct_n(0, self.size) if self.size else np.zeros((0, self.index.d), np.float32)
-        )
+        return self.matrix.copy()
