@@ -38,7 +38,10 @@ class DenseIndex:
 
     @classmethod
     def load(cls, path: Path) -> DenseIndex:
-        return cls(faiss.read_index(str(path)))
+        dense = cls(faiss.read_index(str(path)))
+        if dense.approximate:
+            _ = dense.moments  # now, not on the first question
+        return dense
 
     def save(self, path: Path) -> None:
         faiss.write_index(self.index, str(path))
@@ -76,22 +79,24 @@ class DenseIndex:
 
     @cached_property
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mean vector and second-moment matrix of the passages (computed once).
+        """Mean vector and covariance matrix of the passages (computed once, in blocks).
 
-        They give the mean and spread of *all* passages' cosines for any query
-        exactly (``mean·q`` and ``qᵀMq − (mean·q)²``) without scoring them all.
+        They give the mean and spread of *all* passages' cosines with any query
+        exactly (``mean·q`` and ``√(qᵀCq)``) without scoring every passage.
         """
-        x = self.matrix
-        if len(x) == 0:
-            return np.zeros(self.index.d, np.float32), np.zeros((self.index.d, self.index.d), np.float32)
-        return x.mean(axis=0, dtype=np.float64), (x.T @ x).astype(np.float64) / len(x)
+        x, dim = self.matrix, self.index.d
+        mean = x.mean(axis=0, dtype=np.float64) if len(x) else np.zeros(dim)
+        cov = np.zeros((dim, dim))
+        for start in range(0, len(x), 8192):
+            block = x[start : start + 8192] - mean.astype(np.float32)
+            cov += block.T @ block
+        return mean, cov / max(len(x), 1)
 
     def score_stats(self, query: np.ndarray) -> tuple[float, float]:
         """Mean and standard deviation of the query's cosine over every passage."""
-        mean, second = self.moments
+        mean, cov = self.moments
         q = np.asarray(query, np.float64)
-        mu = float(mean @ q)
-        return mu, float(np.sqrt(max(float(q @ second @ q) - mu * mu, 0.0)))
+        return float(mean @ q), float(np.sqrt(max(float(q @ cov @ q), 0.0)))
 
     def vectors(self) -> np.ndarray:
         return self.matrix.copy()
