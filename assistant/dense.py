@@ -17,7 +17,7 @@ import numpy as np
 
 ANN_THRESHOLD = 50_000
 HNSW_NEIGHBOURS = 32
-HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_CONSTRUCTION = 40
 
 
 class DenseIndex:

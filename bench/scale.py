@@ -194,6 +194,7 @@ def measure(folder: Path, questions: list[str]) -> dict:
         for name, ms in stage_times(searcher, q).items():
             stages.setdefault(name, []).append(ms)
     without_embed = [t - e for t, e in zip(total, stages["embed_query"], strict=True)]
+    agreement = exhaustive_agreement(searcher, questions) if index.dense.approximate else None
     return {
         "load_index_s": round(load_s, 2),
         "rss_index_mb": round(rss_after - rss_before, 1),
@@ -204,7 +205,26 @@ def measure(folder: Path, questions: list[str]) -> dict:
         "search_ms_p50_without_query_embedding": pct(without_embed, 50),
         "search_ms_p95_without_query_embedding": pct(without_embed, 95),
         "stages_ms_p50": {name: pct(ms, 50) for name, ms in stages.items()},
+        "dense_index": type(index.dense.index).__name__,
+        "top5_same_as_exhaustive": agreement,
     }
+
+
+def exhaustive_agreement(searcher, questions: list[str]) -> float:
+    """Share of questions whose top 5 equals that of scoring every passage (flat index, same vectors)."""
+    from dataclasses import replace
+
+    from assistant.retrieve import Searcher
+
+    flat = DenseIndex.build(searcher.index.dense.matrix, ann_threshold=searcher.index.dense.size)
+    exact = Searcher(replace(searcher.index, dense=flat), searcher.embedder)
+    same = 0
+    for q in questions:
+        scores = searcher.score(q)
+        mine = [h.chunk.chunk_id for h in searcher.hits(scores, 5)]
+        theirs = exact.hits(exact.score_query(scores.query_vector, scores.query_terms), 5)
+        same += mine == [h.chunk.chunk_id for h in theirs]
+    return round(same / len(questions), 3)
 
 
 def stage_times(searcher, question: str) -> dict[str, float]:
