@@ -46,8 +46,8 @@ class Searcher:
     one matrix-vector product, well under a millisecond for thousands of
     passages.  A larger one is HNSW: only the union of the dense and BM25
     top ``CANDIDATES`` is scored, with the z-scores still taken over all
-    passages (``fusion.candidate_fusion``), which keeps retrieval p50 at 100k
-    passages within 50 ms (``bench/scale.py``).
+    passages (``fusion.candidate_fusion``): at 100k passages scoring takes
+    ~20 ms instead of ~450 ms, with the same top 5 (``bench/scale.py``).
     """
 
     def __init__(
