@@ -14,18 +14,45 @@ import numpy as np
 BM25_WEIGHT = 0.2
 
 
+def standardize(scores: np.ndarray, mean: float, spread: float) -> np.ndarray:
+    """``(scores - mean) / spread``; a zero spread (e.g. no BM25 match) gives zeros."""
+    if spread < 1e-9:
+        return np.zeros_like(scores, dtype=np.float32)
+    return ((scores - mean) / spread).astype(np.float32)
+
+
 def zscore(scores: np.ndarray) -> np.ndarray:
     """Centre and scale; a constant vector (e.g. no BM25 match) becomes zeros."""
     if scores.size == 0:
         return scores.astype(np.float32)
-    spread = float(scores.std())
-    if spread < 1e-9:
-        return np.zeros_like(scores, dtype=np.float32)
-    return ((scores - scores.mean()) / spread).astype(np.float32)
+    return standardize(scores, float(scores.mean()), float(scores.std()))
 
 
 def zscore_fusion(dense: np.ndarray, sparse: np.ndarray, weight: float = BM25_WEIGHT) -> np.ndarray:
     return zscore(dense) + weight * zscore(sparse)
+
+
+def candidate_fusion(
+    candidates: np.ndarray,
+    dense: np.ndarray,
+    dense_stats: tuple[float, float],
+    sparse: np.ndarray,
+    weight: float = BM25_WEIGHT,
+) -> np.ndarray:
+    """``zscore_fusion`` for a large index, scored only where it can matter.
+
+    ``dense`` holds the candidates' cosines (in ``candidates`` order) and
+    ``dense_stats`` the mean and spread of *all* passages' cosines; ``sparse``
+    is every passage's BM25 score (cheap to get whole).  Candidates get
+    exactly the value ``zscore_fusion`` would give them, everyone else -inf.
+    With the candidates being the dense and the BM25 top-N, a passage left
+    out scores at most the N-th of each list on both signals, so it could
+    only enter the top k if the k best candidates all fall below that.
+    """
+    fused = np.full(len(sparse), -np.inf, np.float32)
+    z_sparse = standardize(sparse[candidates], float(sparse.mean()), float(sparse.std()))
+    fused[candidates] = standardize(dense, *dense_stats) + weight * z_sparse
+    return fused
 
 
 def rrf(*rankings: np.ndarray, k: int = 60) -> np.ndarray:

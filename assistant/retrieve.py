@@ -20,9 +20,17 @@ from .tokens import terms
 MODES = ("hybrid", "dense", "bm25", "rrf")
 
 
+#: Passages taken from each of the dense and the BM25 ranking when the index is too large to score whole.
+CANDIDATES = 100
+
+
 @dataclass
 class Scores:
-    """All passages' scores for one question; the answerer and abstention reuse them."""
+    """Passages' scores for one question; the answerer and abstention reuse them.
+
+    On an approximate (HNSW) index only the candidates are scored: the
+    others hold -inf in ``dense`` and ``fused``.
+    """
 
     dense: np.ndarray
     sparse: np.ndarray
@@ -32,11 +40,14 @@ class Scores:
 
 
 class Searcher:
-    """Scores every passage of a loaded index for a question.
+    """Scores the passages of a loaded index for a question.
 
-    Exhaustive scoring is right at this scale (thousands of passages, a flat
-    FAISS index answers in well under a millisecond); fusion needs every
-    passage's score anyway to standardize them.
+    A flat index (up to ``dense.ANN_THRESHOLD`` passages) is scored whole:
+    one matrix-vector product, well under a millisecond for thousands of
+    passages.  A larger one is HNSW: only the union of the dense and BM25
+    top ``CANDIDATES`` is scored, with the z-scores still taken over all
+    passages (``fusion.candidate_fusion``): at 100k passages scoring takes
+    ~20 ms instead of ~450 ms, with the same top 5 (``bench/scale.py``).
     """
 
     def __init__(
@@ -52,9 +63,15 @@ class Searcher:
     def score(self, question: str) -> Scores:
         normalized = normalize(question)
         qv = self.embedder.embed_batch([normalized], kind="query")[0]
-        q_terms = terms(normalized)
-        dense = self.index.dense.scores(qv)
+        return self.score_query(qv, terms(normalized))
+
+    def score_query(self, qv: np.ndarray, q_terms: list[str]) -> Scores:
+        """Scores for an embedded, split question (``score`` without the model)."""
         sparse = self.index.sparse.scores(q_terms)
+        if self.index.dense.approximate and self.mode in ("hybrid", "dense"):
+            dense, fused = self._candidates(qv, sparse)
+            return Scores(dense, sparse, fused, qv, q_terms)
+        dense = self.index.dense.scores(qv)
         if self.mode == "dense":
             fused = dense.copy()
         elif self.mode == "bm25":
@@ -64,6 +81,19 @@ class Searcher:
         else:
             fused = fusion.zscore_fusion(dense, sparse, self.bm25_weight)
         return Scores(dense, sparse, fused, qv, q_terms)
+
+    def _candidates(self, qv: np.ndarray, sparse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Dense and fused scores of the dense ∪ BM25 top candidates; -inf elsewhere."""
+        index = self.index.dense
+        ids = index.top(qv, CANDIDATES)
+        if self.mode == "hybrid":
+            ids = np.union1d(ids, fusion.top_k(sparse, CANDIDATES))
+        dense = np.full(index.size, -np.inf, np.float32)
+        dense[ids] = index.matrix[ids] @ qv
+        if self.mode == "dense":
+            return dense, dense.copy()
+        stats = index.score_stats(qv)
+        return dense, fusion.candidate_fusion(ids, dense[ids], stats, sparse, self.bm25_weight)
 
     def hits(self, scores: Scores, k: int) -> list[Hit]:
         order = fusion.top_k(scores.fused, k)

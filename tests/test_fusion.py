@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from assistant.fusion import rrf, top_k, zscore, zscore_fusion
+from assistant.fusion import candidate_fusion, rrf, standardize, top_k, zscore, zscore_fusion
 
 
 def test_zscore_of_constant_is_zero():
@@ -30,3 +30,16 @@ def test_rrf_prefers_items_ranked_well_by_both():
 def test_top_k_is_clamped_to_corpus_size():
     assert top_k(np.array([0.1, 0.5]), 10).tolist() == [1, 0]
     assert top_k(np.array([]), 3).tolist() == []
+
+
+def test_candidate_fusion_gives_candidates_their_exhaustive_score():
+    dense = np.array([0.9, 0.2, 0.5, 0.7, 0.1])
+    sparse = np.array([0.0, 4.0, 1.0, 0.0, 0.0])
+    ids = np.array([0, 1, 3])
+    fused = candidate_fusion(ids, dense[ids], (float(dense.mean()), float(dense.std())), sparse)
+    assert np.allclose(fused[ids], zscore_fusion(dense, sparse)[ids])
+    assert np.isneginf(fused[[2, 4]]).all()
+
+
+def test_standardize_with_no_spread_is_zero():
+    assert np.allclose(standardize(np.array([1.0, 2.0]), 1.0, 0.0), 0)

@@ -1,0 +1,319 @@
+"""Load on the real server: many students at once, arrival rates, one flooding client.
+
+    python bench/load.py [--quick] [--port 7991] [--home DIR] [--clients 1 10 50] [--per-client 4]
+                         [--rates 2 5 10] [--duration 15] [--flood 300] [--student 5]
+
+Starts `assistant serve` on 127.0.0.1 with a temporary ASSISTANT_HOME (the
+converted model is borrowed from --home, default the usual ASSISTANT_HOME,
+when it is there; else it is converted first) and a temporary index built
+from corpus/ on first start.  Questions are the project's own QA set
+(tests/data/qa.jsonl: answerable and off-topic Persian PR questions), asked
+through the named `/ask` API the way any HTTP client does
+(`POST /gradio_api/call/ask`, then the result as server-sent events).  The
+client side is asyncio + httpx, so it stays cheap beside the server.
+
+Prints one JSON object:
+- closed_loop: N clients each asking --per-client questions back to back:
+  requests/s, p50/p95/max seconds, outcomes;
+- open_loop: Poisson arrivals at each rate for --duration seconds, each a new
+  visitor: p50/p95/max, outcomes (ok, rejected = HTTP refusal, error = an
+  error event, timeout);
+- flood: one client fires --flood `/ask` calls without waiting for answers
+  while one student asks --student questions in turn; the student's latency
+  against its quiet latency (ratio) and what happened to the flood.
+Every stage is bounded in count and time; the server is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+
+
+@dataclass
+class Outcome:
+    """One `/ask` call as the client saw it."""
+
+    kind: str  # ok | rejected | error | timeout | failed
+    seconds: float
+    detail: str = ""
+    abstained: bool = False
+
+
+def read_questions(path: Path) -> list[str]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    answerable = [r["question"] for r in rows if r.get("answers")]
+    off_topic = [r["question"] for r in rows if not r.get("answers")]
+    mixed = []  # interleave so every client gets both kinds
+    for i in range(max(len(answerable), len(off_topic))):
+        mixed += answerable[i : i + 1] + off_topic[i : i + 1]
+    return mixed
+
+
+def session() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+async def submit(client: httpx.AsyncClient, base: str, question: str, session_hash: str) -> str | Outcome:
+    """POST the question; the event id, or the refusal as an Outcome."""
+    started = time.perf_counter()
+    try:
+        response = await client.post(
+            f"{base}/gradio_api/call/ask", json={"data": [question], "session_hash": session_hash}
+        )
+    except httpx.TimeoutException:
+        return Outcome("timeout", time.perf_counter() - started)
+    except httpx.HTTPError as exc:
+        return Outcome("failed", time.perf_counter() - started, type(exc).__name__)
+    if response.status_code != 200:
+        return Outcome("rejected", time.perf_counter() - started, f"HTTP {response.status_code}")
+    return response.json()["event_id"]
+
+
+async def result(client: httpx.AsyncClient, base: str, event_id: str, started: float) -> Outcome:
+    """Read the event stream until the answer (complete) or an error event."""
+    event = ""
+    async with client.stream("GET", f"{base}/gradio_api/call/ask/{event_id}") as response:
+        async for line in response.aiter_lines():
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:") and event in ("complete", "error"):
+                seconds = time.perf_counter() - started
+                data = json.loads(line[5:].strip() or "null")
+                if event == "error":
+                    return Outcome("error", seconds, str(data)[:160])
+                answer = data[0] if isinstance(data, list) and data else {}
+                return Outcome("ok", seconds, abstained=bool(answer.get("abstained")))
+    return Outcome("error", time.perf_counter() - started, "stream ended without a result")
+
+
+async def ask(client: httpx.AsyncClient, base: str, question: str, session_hash: str) -> Outcome:
+    started = time.perf_counter()
+    submitted = await submit(client, base, question, session_hash)
+    if isinstance(submitted, Outcome):
+        return submitted
+    try:
+        return await result(client, base, submitted, started)
+    except httpx.TimeoutException:
+        return Outcome("timeout", time.perf_counter() - started)
+    except httpx.HTTPError as exc:
+        return Outcome("failed", time.perf_counter() - started, type(exc).__name__)
+
+
+def summarize(outcomes: list[Outcome], wall: float | None = None) -> dict:
+    ok = [o.seconds for o in outcomes if o.kind == "ok"]
+    out: dict = {"requests": len(outcomes), "outcomes": dict(Counter(o.kind for o in outcomes))}
+    if wall:
+        out["wall_s"] = round(wall, 2)
+        out["requests_per_s"] = round(len(ok) / wall, 2)
+    if ok:
+        out |= {
+            "p50_s": round(float(np.percentile(ok, 50)), 3),
+            "p95_s": round(float(np.percentile(ok, 95)), 3),
+            "max_s": round(max(ok), 3),
+            "abstained": sum(o.abstained for o in outcomes if o.kind == "ok"),
+        }
+    details = Counter(o.detail for o in outcomes if o.kind != "ok" and o.detail)
+    if details:
+        out["details"] = dict(details.most_common(3))
+    return out
+
+
+def new_client(timeout: float) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout, connect=10),
+        limits=httpx.Limits(max_connections=2000, max_keepalive_connections=200),
+    )
+
+
+async def closed_loop(base: str, questions: list[str], clients: int, per_client: int, timeout: float) -> dict:
+    """`clients` students, each asking its questions one after another."""
+
+    async def student(n: int) -> list[Outcome]:
+        me, done = session(), []
+        for j in range(per_client):
+            done.append(await ask(http, base, questions[(n * per_client + j) % len(questions)], me))
+        return done
+
+    async with new_client(timeout) as http:
+        started = time.perf_counter()
+        runs = await asyncio.gather(*(student(n) for n in range(clients)))
+        wall = time.perf_counter() - started
+    return {"clients": clients, "per_client": per_client, **summarize([o for r in runs for o in r], wall)}
+
+
+async def open_loop(base: str, questions: list[str], rate: float, duration: float, timeout: float) -> dict:
+    """Poisson arrivals at `rate` per second for `duration` seconds; each arrival is a new visitor."""
+    rng = np.random.default_rng(int(rate * 100))
+    arrivals = np.cumsum(rng.exponential(1 / rate, int(rate * duration * 3) + 10))
+    arrivals = arrivals[arrivals < duration]
+    async with new_client(timeout) as http:
+        started = time.perf_counter()
+        tasks = []
+        for n, at in enumerate(arrivals):
+            await asyncio.sleep(max(0.0, started + at - time.perf_counter()))
+            tasks.append(asyncio.create_task(ask(http, base, questions[n % len(questions)], session())))
+        outcomes = await asyncio.gather(*tasks)
+        wall = time.perf_counter() - started
+    return {"rate_per_s": rate, "duration_s": duration, **summarize(list(outcomes), wall)}
+
+
+async def flood(base: str, questions: list[str], calls: int, student_questions: int, timeout: float) -> dict:
+    """One client fires `calls` asks without reading answers; one student keeps asking in turn."""
+    async with new_client(timeout) as http:
+        me = session()
+        quiet = [await ask(http, base, questions[j % len(questions)], me) for j in range(student_questions)]
+        flooder = session()
+
+        async def fire() -> tuple[list[str | Outcome], float]:
+            started = time.perf_counter()
+            calls_ = (submit(http, base, questions[n % len(questions)], flooder) for n in range(calls))
+            sent = await asyncio.gather(*calls_)
+            return sent, time.perf_counter() - started
+
+        burst = asyncio.create_task(fire())
+        await asyncio.sleep(0.2)  # the burst is on its way; the student's next question goes in now
+        loud = [await ask(http, base, questions[j % len(questions)], me) for j in range(student_questions)]
+        sent, burst_s = await burst
+    accepted = sum(isinstance(s, str) for s in sent)
+    refused = Counter(s.detail or s.kind for s in sent if isinstance(s, Outcome))
+    quiet_s = [o.seconds for o in quiet if o.kind == "ok"]
+    loud_s = [o.seconds for o in loud if o.kind == "ok"]
+    base_s = float(np.median(quiet_s)) if quiet_s else float("nan")
+    return {
+        "flood_calls": calls,
+        "flood_accepted": accepted,
+        "flood_refused": dict(refused),
+        "flood_submit_s": round(burst_s, 2),
+        "student_quiet": summarize(quiet),
+        "student_during_flood": summarize(loud),
+        "student_first_question_s": round(loud[0].seconds, 3) if loud else None,
+        "ratio_first_to_quiet_p50": round(loud_s[0] / base_s, 1) if loud_s and loud[0].kind == "ok" else None,
+        "ratio_p50_to_quiet_p50": round(float(np.median(loud_s)) / base_s, 1) if loud_s else None,
+    }
+
+
+def prepare_home(tmp: Path, source: Path) -> Path:
+    """A throwaway ASSISTANT_HOME (feedback and gap logs land there), borrowing the converted model."""
+    home = tmp / "home"
+    home.mkdir()
+    if (source / "models").is_dir():
+        (home / "models").symlink_to((source / "models").resolve())
+    if (source / "embeddings.sqlite").is_file():
+        shutil.copy2(source / "embeddings.sqlite", home / "embeddings.sqlite")
+    return home
+
+
+def start_server(tmp: Path, home: Path, port: int, log_path: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        "ASSISTANT_HOME": str(home),
+        "ASSISTANT_INDEX": str(tmp / "index"),
+        "ASSISTANT_CORPUS": str(ROOT / "corpus"),
+        "HF_HUB_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
+    with log_path.open("w") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "assistant", "serve", "--host", HOST, "--port", str(port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp,
+        )  # fmt: skip
+
+
+def wait_ready(base: str, proc: subprocess.Popen, log_path: Path, timeout: float = 600) -> float:
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}:\n{log_path.read_text()[-2000:]}")
+        try:
+            if httpx.get(base + "/", timeout=2).status_code == 200:
+                return time.perf_counter() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("server did not come up in time")
+
+
+async def run_all(base: str, questions: list[str], args: argparse.Namespace) -> dict:
+    out: dict = {}
+    warm = await closed_loop(base, questions, 1, 2, args.timeout)  # first answers embed sentences
+    out["warm_up"] = warm["outcomes"]
+    out["closed_loop"] = [
+        await closed_loop(base, questions, c, args.per_client, args.timeout) for c in args.clients
+    ]
+    out["open_loop"] = [await open_loop(base, questions, r, args.duration, args.timeout) for r in args.rates]
+    out["flood"] = await flood(base, questions, args.flood, args.student, args.timeout)
+    return out
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="2 questions a client, 6 s rates, 100 flood calls"
+    )
+    parser.add_argument("--port", type=int, default=7991)
+    parser.add_argument("--home", type=Path, default=None, help="ASSISTANT_HOME to borrow the model from")
+    parser.add_argument("--qa", type=Path, default=ROOT / "tests" / "data" / "qa.jsonl")
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--per-client", type=int, default=4)
+    parser.add_argument("--rates", type=float, nargs="+", default=[2, 5, 10])
+    parser.add_argument("--duration", type=float, default=15, help="seconds of arrivals per rate")
+    parser.add_argument("--flood", type=int, default=300, help="fire-and-forget calls of the flooding client")
+    parser.add_argument(
+        "--student", type=int, default=5, help="questions the student asks, quiet and in the flood"
+    )
+    parser.add_argument("--timeout", type=float, default=90, help="seconds one call may take")
+    args = parser.parse_args()
+    if args.quick:
+        args.per_client, args.duration, args.flood, args.student = 2, 6, 100, 3
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    if args.home is None:
+        sys.path.insert(0, str(ROOT))
+        from assistant.config import Settings
+
+        args.home = Settings.from_env().home
+    questions = read_questions(args.qa)
+    base = f"http://{HOST}:{args.port}"
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as name:
+        tmp = Path(name)
+        log_path = tmp / "server.log"
+        proc = start_server(tmp, prepare_home(tmp, args.home), args.port, log_path)
+        try:
+            ready = wait_ready(base, proc, log_path)
+            result = {"server_ready_s": round(ready, 1), "questions": len(questions)}
+            result |= asyncio.run(run_all(base, questions, args))
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
