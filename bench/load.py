@@ -21,7 +21,10 @@ Prints one JSON object:
 - flood: one client fires --flood `/ask` calls without waiting for answers
   while one student asks --student questions in turn; the student's latency
   against its quiet latency (ratio) and what happened to the flood.
-Every stage is bounded in count and time; the server is stopped at the end.
+Every simulated student, visitor and the flooder connects from its own
+loopback address (127.x.y.z), so the server's per-address limits see them as
+the separate machines they stand for.  Every stage is bounded in count and
+time; the server is stopped at the end.
 """
 
 from __future__ import annotations
@@ -136,10 +139,17 @@ def summarize(outcomes: list[Outcome], wall: float | None = None) -> dict:
     return out
 
 
-def new_client(timeout: float) -> httpx.AsyncClient:
+def address(n: int, block: int = 1) -> str:
+    """The loopback address of simulated machine ``n``: every student is its own client to the
+    server's per-address limits, as students on their own devices are (127.0.0.0/8 is all local)."""
+    return f"127.{block}.{n // 250}.{n % 250 + 2}"
+
+
+def new_client(timeout: float, source: str = HOST) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout, connect=10),
         limits=httpx.Limits(max_connections=2000, max_keepalive_connections=200),
+        transport=httpx.AsyncHTTPTransport(local_address=source),
     )
 
 
@@ -148,14 +158,14 @@ async def closed_loop(base: str, questions: list[str], clients: int, per_client:
 
     async def student(n: int) -> list[Outcome]:
         me, done = session(), []
-        for j in range(per_client):
-            done.append(await ask(http, base, questions[(n * per_client + j) % len(questions)], me))
+        async with new_client(timeout, address(n)) as http:
+            for j in range(per_client):
+                done.append(await ask(http, base, questions[(n * per_client + j) % len(questions)], me))
         return done
 
-    async with new_client(timeout) as http:
-        started = time.perf_counter()
-        runs = await asyncio.gather(*(student(n) for n in range(clients)))
-        wall = time.perf_counter() - started
+    started = time.perf_counter()
+    runs = await asyncio.gather(*(student(n) for n in range(clients)))
+    wall = time.perf_counter() - started
     return {"clients": clients, "per_client": per_client, **summarize([o for r in runs for o in r], wall)}
 
 
@@ -164,27 +174,34 @@ async def open_loop(base: str, questions: list[str], rate: float, duration: floa
     rng = np.random.default_rng(int(rate * 100))
     arrivals = np.cumsum(rng.exponential(1 / rate, int(rate * duration * 3) + 10))
     arrivals = arrivals[arrivals < duration]
-    async with new_client(timeout) as http:
-        started = time.perf_counter()
-        tasks = []
-        for n, at in enumerate(arrivals):
-            await asyncio.sleep(max(0.0, started + at - time.perf_counter()))
-            tasks.append(asyncio.create_task(ask(http, base, questions[n % len(questions)], session())))
-        outcomes = await asyncio.gather(*tasks)
-        wall = time.perf_counter() - started
+
+    async def visitor(n: int) -> Outcome:
+        async with new_client(timeout, address(n, block=2)) as http:
+            return await ask(http, base, questions[n % len(questions)], session())
+
+    started = time.perf_counter()
+    tasks = []
+    for n, at in enumerate(arrivals):
+        await asyncio.sleep(max(0.0, started + at - time.perf_counter()))
+        tasks.append(asyncio.create_task(visitor(n)))
+    outcomes = await asyncio.gather(*tasks)
+    wall = time.perf_counter() - started
     return {"rate_per_s": rate, "duration_s": duration, **summarize(list(outcomes), wall)}
 
 
 async def flood(base: str, questions: list[str], calls: int, student_questions: int, timeout: float) -> dict:
     """One client fires `calls` asks without reading answers; one student keeps asking in turn."""
-    async with new_client(timeout) as http:
+    async with (
+        new_client(timeout, address(0, block=3)) as http,
+        new_client(timeout, address(1, block=3)) as loud_http,
+    ):
         me = session()
         quiet = [await ask(http, base, questions[j % len(questions)], me) for j in range(student_questions)]
         flooder = session()
 
         async def fire() -> tuple[list[str | Outcome], float]:
             started = time.perf_counter()
-            calls_ = (submit(http, base, questions[n % len(questions)], flooder) for n in range(calls))
+            calls_ = (submit(loud_http, base, questions[n % len(questions)], flooder) for n in range(calls))
             sent = await asyncio.gather(*calls_)
             return sent, time.perf_counter() - started
 
