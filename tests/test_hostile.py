@@ -83,7 +83,8 @@ except Exception as exc:
 print(json.dumps({{
     "outcome": outcome,
     "seconds": time.perf_counter() - started,
-    "self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    # VmHWM: this program's own peak (ru_maxrss would count the big pytest process it was forked from)
+    "self_mb": int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024,
     "child_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
 }}))
 """
