@@ -177,7 +177,7 @@ class ExtractiveAnswerer:
                 evidence.index.documents[cands[best].doc_id].text, cands[best], float(scores[best])
             )
         else:
-            quotes = self._prose_quotes(cands, scores, order)
+            quotes = self._prose_quotes(cands, scores, order, question)
         index = evidence.index
         answer_text = " ".join(index.documents[q.doc_id].text[q.start : q.end] for q in quotes)
         chunks = {h.chunk.chunk_id: h.chunk.text for h in evidence.hits}
@@ -194,7 +194,9 @@ class ExtractiveAnswerer:
         values = features(signals)
         return Draft(quotes, values, 1.0 if record is not None else self.model.probability(values))
 
-    def _prose_quotes(self, cands: list[_Candidate], scores: np.ndarray, order: list[int]) -> list[Quote]:
+    def _prose_quotes(
+        self, cands: list[_Candidate], scores: np.ndarray, order: list[int], question: str
+    ) -> list[Quote]:
         """Up to ``max_sentences`` units close to the best, in reading order; a bare line rides
         along with the unit it heads, a definition whose term the question names stands alone."""
         best = order[0]
@@ -204,7 +206,7 @@ class ExtractiveAnswerer:
         top = float(scores[best])
         usable = [i for i in order if cands[i].unit.kind not in (BARE, LEAD_IN)]
         chosen = [i for i in usable[: self.max_sentences] if scores[i] >= top - self.margin]
-        if cands[best].unit.kind == DEFINITION and cands[best].unit.term and best in chosen:
+        if best in chosen and _term_asked(cands[best], question):
             chosen = [best]
         if not chosen:
             chosen = [best]

@@ -142,12 +142,20 @@ def without_gold(scores: Scores, gold: np.ndarray) -> Scores:
     return replace(scores, dense=dense, sparse=sparse, fused=fused)
 
 
+def hits_without(assistant: Assistant, scores: Scores, gold: np.ndarray, k: int) -> list[Hit]:
+    """The top k hits with the gold chunks left out (a small corpus would still rank them last)."""
+    hidden = {assistant.index.chunks[i].chunk_id for i in gold}
+    hits = [h for h in assistant.searcher.hits(scores, k + len(hidden)) if h.chunk.chunk_id not in hidden]
+    return [replace(h, rank=r) for r, h in enumerate(hits[:k], 1)]
+
+
 def evidence_for(assistant: Assistant, item: QAItem, k: int, leave_gold_out: bool) -> Evidence:
     if not leave_gold_out:
         return assistant.retrieve(item.question, k)
     started = time.perf_counter()
-    scores = without_gold(assistant.searcher.score(item.question), gold_chunks(assistant.index, item.context))
-    hits = assistant.searcher.hits(scores, k)
+    gold = gold_chunks(assistant.index, item.context)
+    scores = without_gold(assistant.searcher.score(item.question), gold)
+    hits = hits_without(assistant, scores, gold, k)
     return Evidence(
         item.question, hits, scores, assistant.index, {"retrieve": (time.perf_counter() - started) * 1000}
     )

@@ -82,17 +82,25 @@ def is_bare(line: str) -> bool:
     return len(line.split()) <= _BARE_WORDS and not _SENTENCE_END.search(line) and not is_lead_in(line)
 
 
-def _is_item(text: str, line: Span) -> bool:
+def _item_style(text: str, line: Span) -> str:
+    """'definition', 'bullet' or 'short' (a line of up to 12 words); '' if it is no list item."""
     body = text[line.start : line.end]
-    return definition_term(body) is not None or bool(_BULLET.match(body)) or len(body.split()) <= 12
+    if definition_term(body) is not None:
+        return "definition"
+    if _BULLET.match(body):
+        return "bullet"
+    return "short" if len(body.split()) <= 12 and not is_lead_in(body) else ""
 
 
 def list_items(text: str, lead_end: int, limit: int | None = None) -> tuple[Span, ...]:
-    """The item lines after a lead-in, blank lines allowed between them."""
-    items = []
+    """The item lines after a lead-in (blank lines allowed between), all of the first item's style."""
+    items: list[Span] = []
+    style = ""
     for line in _lines(text, lead_end, limit or len(text)):
-        if not _is_item(text, line) or is_lead_in(text[line.start : line.end]) or len(items) >= _MAX_ITEMS:
+        current = _item_style(text, line)
+        if not current or (style and current != style) or len(items) >= _MAX_ITEMS:
             break
+        style = style or current
         items.append(line)
     return tuple(items)
 

@@ -32,7 +32,15 @@ from assistant.answer import Evidence
 from assistant.answerable import FEATURES, MODEL_PATH, AnswerabilityModel, fit_logistic
 from assistant.config import Settings
 from assistant.embed import Embedder
-from assistant.evaluate import QAItem, contains, gold_chunks, read_qa, without_gold, write_qa_corpus
+from assistant.evaluate import (
+    QAItem,
+    contains,
+    gold_chunks,
+    hits_without,
+    read_qa,
+    without_gold,
+    write_qa_corpus,
+)
 from assistant.pipeline import Assistant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,13 +69,12 @@ def draft_rows(assistant: Assistant, items: list[QAItem], name: str, leave_gold_
     answerer = assistant.answerer
     for item in items:
         scores = assistant.searcher.score(item.question)
-        sides = [(name, bool(item.answers), scores)]
+        sides = [(name, bool(item.answers), scores, np.zeros(0, np.int64))]
         if leave_gold_out and item.answers:
-            sides.append(
-                (name + "_lgo", False, without_gold(scores, gold_chunks(assistant.index, item.context)))
-            )
-        for set_name, answerable, side_scores in sides:
-            hits = assistant.searcher.hits(side_scores, 10)
+            gold = gold_chunks(assistant.index, item.context)
+            sides.append((name + "_lgo", False, without_gold(scores, gold), gold))
+        for set_name, answerable, side_scores, hidden in sides:
+            hits = hits_without(assistant, side_scores, hidden, 10)
             evidence = Evidence(item.question, hits, side_scores, assistant.index)
             draft = answerer.draft(evidence)
             text = answerer.render(evidence, draft).text if draft else ""
