@@ -9,18 +9,28 @@ The generative answerer over a LangChain chat model lives in ``generate.py``.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .chunk import sentence_spans
+from .answerable import (
+    AnswerabilityModel,
+    Signals,
+    WordSet,
+    content_words,
+    expected_type,
+    features,
+    has_type,
+)
 from .cite import citation, passage_citations
 from .embed import Embedder
 from .index import Index
+from .meta import record_span
 from .normalize import normalize
 from .retrieve import Scores
 from .schema import Answer, AnswerSentence, Hit
 from .tokens import terms
+from .units import BARE, DEFINITION, LEAD_IN, Unit, definition_term, passage_units
 
 ABSTAIN_TEXT = "منابع موجود پاسخ این پرسش را ندارند."
 ABSTAIN_HINT = "نزدیک‌ترین بخش‌ها در زیر آمده‌اند، اما پاسخ پرسش در آن‌ها نیست."
@@ -38,32 +48,43 @@ class Evidence:
 
 
 @dataclass(frozen=True)
-class AbstainPolicy:
-    """Answer only when the best passage is close enough, or lexically on topic.
+class _Candidate:
+    doc_id: str
+    chunk_id: str
+    unit: Unit
+    text: str
+    rank: int
+    dense: float  # the passage's cosine
+    next: int | None = None  # the following unit of the same passage
 
-    Calibrated on ``tests/data/qa.jsonl`` (see ``bench/abstain.py``): e5's
-    cosines are compressed (unrelated Persian text still scores ~0.75), so
-    the dense threshold is paired with query-term coverage.
-    """
+    @property
+    def start(self) -> int:
+        return self.unit.start
 
-    min_dense: float = 0.835
-    min_dense_with_terms: float = 0.78
-    min_coverage: float = 0.2
-
-    def should_abstain(self, best_dense: float, coverage: float) -> bool:
-        if best_dense >= self.min_dense:
-            return False
-        return not (best_dense >= self.min_dense_with_terms and coverage >= self.min_coverage)
+    @property
+    def end(self) -> int:
+        return self.unit.end
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class Quote:
+    """One cited span of the answer; ``item`` marks a list item (shown on its own line)."""
+
     doc_id: str
     chunk_id: str
     start: int
     end: int
-    text: str
-    rank: int
+    score: float
+    item: bool = False
+
+
+@dataclass
+class Draft:
+    """The answer the extractive answerer would give, and what the abstention decision reads."""
+
+    quotes: list[Quote]
+    features: dict[str, float]
+    probability: float = 0.0
 
 
 def _coverage(query_terms: list[str], text_terms: set[str]) -> float:
@@ -72,7 +93,8 @@ def _coverage(query_terms: list[str], text_terms: set[str]) -> float:
 
 
 class ExtractiveAnswerer:
-    """Pick up to ``max_sentences`` source sentences; each becomes ``sentence [n]``."""
+    """Quote the units that answer best (a sentence, a definition line, a list with its items),
+    each followed by ``[n]``; abstain when :class:`AnswerabilityModel` says they do not answer."""
 
     def __init__(
         self,
@@ -80,13 +102,13 @@ class ExtractiveAnswerer:
         max_sentences: int = 3,
         passages: int = 4,
         margin: float = 0.06,
-        policy: AbstainPolicy | None = None,
+        model: AnswerabilityModel | None = None,
     ):
         self.embedder = embedder
         self.max_sentences = max_sentences
         self.passages = passages
         self.margin = margin
-        self.policy = policy or AbstainPolicy()
+        self.model = model or AnswerabilityModel.load()
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def _embed_sentences(self, texts: list[str]) -> np.ndarray:
@@ -101,72 +123,121 @@ class ExtractiveAnswerer:
 
     def candidates(self, evidence: Evidence) -> list[_Candidate]:
         seen: set[tuple[str, int, int]] = set()
-        out = []
+        out: list[_Candidate] = []
         for hit in evidence.hits[: self.passages]:
             doc = evidence.index.documents[hit.chunk.doc_id]
-            for span in sentence_spans(doc.text, hit.chunk.start, hit.chunk.end):
-                key = (doc.doc_id, span.start, span.end)
+            previous = None
+            for unit in passage_units(doc.text, hit.chunk.start, hit.chunk.end):
+                key = (doc.doc_id, unit.start, unit.end)
                 if key in seen:
+                    previous = None
                     continue
                 seen.add(key)
-                out.append(
-                    _Candidate(
-                        doc.doc_id,
-                        hit.chunk.chunk_id,
-                        span.start,
-                        span.end,
-                        doc.text[span.start : span.end],
-                        hit.rank,
-                    )
-                )
+                if previous is not None:
+                    out[previous] = replace(out[previous], next=len(out))
+                text = doc.text[unit.start : unit.end]
+                out.append(_Candidate(doc.doc_id, hit.chunk.chunk_id, unit, text, hit.rank, hit.dense))
+                previous = len(out) - 1
         return out
 
-    def score(self, evidence: Evidence, cands: list[_Candidate]) -> tuple[np.ndarray, list[float]]:
-        normalized = [normalize(c.text) for c in cands]
+    def score(self, evidence: Evidence, cands: list[_Candidate]) -> tuple[np.ndarray, np.ndarray]:
+        """(ranking score, plain cosine) of every candidate unit."""
+        normalized = [normalize(_scoring_text(evidence.index, c)) for c in cands]
         sims = self._embed_sentences(normalized) @ evidence.scores.query_vector
         coverage = [_coverage(evidence.scores.query_terms, set(terms(n))) for n in normalized]
         prior = np.array([0.02 / c.rank for c in cands])
         # a bare title or name line matches every question about its topic but answers none
         short = np.array([0.05 if len(c.text.split()) < 6 else 0.0 for c in cands])
-        return sims + 0.1 * np.array(coverage) + prior - short, coverage
+        question = normalize(evidence.question)
+        named = np.array([0.06 if _term_asked(c, question) else 0.0 for c in cands])
+        kind = expected_type(question)
+        typed = np.array([0.04 if has_type(kind, n) else 0.0 for n in normalized])
+        return sims + 0.1 * np.array(coverage) + prior - short + named + typed, sims
 
-    def _ranked(self, evidence: Evidence) -> tuple[list[_Candidate], np.ndarray, np.ndarray, float, float]:
-        """Candidates, their scores, best-first order, and the two abstention features:
-        the best dense cosine among the passages read, and the question-term coverage
-        of the best sentence or of the top passage, whichever is higher."""
+    def draft(self, evidence: Evidence) -> Draft | None:
+        """What would be quoted, with the answerability features; None when nothing was retrieved."""
         cands = self.candidates(evidence)
         if not cands:
-            return cands, np.zeros(0), np.zeros(0, np.int64), 0.0, 0.0
-        scores, coverage = self.score(evidence, cands)
-        order = np.argsort(-scores, kind="stable")
-        best_dense = max(h.dense for h in evidence.hits[: self.passages])
-        top_passage = _coverage(
-            evidence.scores.query_terms, set(terms(normalize(evidence.hits[0].chunk.text)))
+            return None
+        scores, sims = self.score(evidence, cands)
+        order = [int(i) for i in np.argsort(-scores, kind="stable")]
+        question = normalize(evidence.question)
+        named = [i for i in order if _term_asked(cands[i], question)]
+        if named:  # "X یعنی چه؟" is answered by the line that defines X
+            order = [named[0]] + [i for i in order if i != named[0]]
+        best = order[0]
+        top = evidence.hits[0].chunk
+        record = record_span(evidence.question, evidence.index.documents[top.doc_id])
+        if record is not None:  # who spoke, in what role, when: the document's own record
+            quotes = [Quote(top.doc_id, top.chunk_id, record[0], record[1], float(scores[best]))]
+        elif cands[best].unit.kind == LEAD_IN and cands[best].unit.items:
+            quotes = _list_quotes(
+                evidence.index.documents[cands[best].doc_id].text, cands[best], float(scores[best])
+            )
+        else:
+            quotes = self._prose_quotes(cands, scores, order, question)
+        index = evidence.index
+        answer_text = " ".join(index.documents[q.doc_id].text[q.start : q.end] for q in quotes)
+        chunks = {h.chunk.chunk_id: h.chunk.text for h in evidence.hits}
+        passage_text = " ".join(dict.fromkeys(chunks.get(q.chunk_id, "") for q in quotes))
+        signals = Signals(
+            question=normalize(evidence.question),
+            dense=evidence.scores.dense,
+            sparse=evidence.scores.sparse,
+            best_dense=cands[best].dense,
+            unit_sim=float(sims[best]),
+            answer_text=normalize(answer_text),
+            passage_text=normalize(passage_text),
         )
-        return cands, scores, order, best_dense, max(coverage[int(order[0])], top_passage)
+        values = features(signals)
+        return Draft(quotes, values, 1.0 if record is not None else self.model.probability(values))
 
-    def features(self, evidence: Evidence) -> tuple[float, float]:
-        """(best dense cosine, term coverage): what ``AbstainPolicy`` decides on."""
-        return self._ranked(evidence)[3:]
+    def _prose_quotes(
+        self, cands: list[_Candidate], scores: np.ndarray, order: list[int], question: str
+    ) -> list[Quote]:
+        """Up to ``max_sentences`` units close to the best, in reading order; a bare line rides
+        along with the unit it heads, a definition whose term the question names stands alone."""
+        best = order[0]
+        if cands[best].unit.kind == BARE and cands[best].next is not None:
+            head, body = cands[best], cands[cands[best].next]
+            return [Quote(head.doc_id, head.chunk_id, head.start, body.end, float(scores[best]))]
+        top = float(scores[best])
+        usable = [i for i in order if cands[i].unit.kind not in (BARE, LEAD_IN)]
+        chosen = [i for i in usable[: self.max_sentences] if scores[i] >= top - self.margin]
+        if best in chosen and _term_asked(cands[best], question):
+            chosen = [best]
+        if not chosen:
+            chosen = [best]
+        chosen.sort(key=lambda i: (cands[i].rank, cands[i].doc_id, cands[i].start))  # reading order
+        return [
+            Quote(cands[i].doc_id, cands[i].chunk_id, cands[i].start, cands[i].end, float(scores[i]))
+            for i in chosen
+        ]
+
+    def features(self, evidence: Evidence) -> dict[str, float]:
+        """The answerability features of the answer this question would get."""
+        draft = self.draft(evidence)
+        return draft.features if draft else {}
 
     def __call__(self, evidence: Evidence) -> Answer:
-        cands, scores, order, best_dense, coverage = self._ranked(evidence)
-        if not cands or self.policy.should_abstain(best_dense, coverage):
+        draft = self.draft(evidence)
+        if draft is None or draft.probability < self.model.threshold:
             return self.abstain(evidence)
-        best = int(order[0])
+        return self.render(evidence, draft)
 
-        chosen = [i for i in order[: self.max_sentences] if scores[i] >= scores[best] - self.margin]
-        chosen.sort(key=lambda i: (cands[i].rank, cands[i].doc_id, cands[i].start))  # reading order
+    def render(self, evidence: Evidence, draft: Draft) -> Answer:
+        """The drafted quotes as an answer: ``text [n]`` each, list items on their own lines."""
         sentences, citations = [], []
-        for n, i in enumerate(chosen, 1):
-            c = cands[i]
-            citations.append(
-                citation(evidence.index, n, c.doc_id, c.start, c.end, float(scores[i]), c.chunk_id)
-            )
+        for n, q in enumerate(draft.quotes, 1):
+            citations.append(citation(evidence.index, n, q.doc_id, q.start, q.end, q.score, q.chunk_id))
             sentences.append(
-                AnswerSentence(text=" ".join(c.text.split()), citations=(n,), score=float(scores[i]))
+                AnswerSentence(text=" ".join(citations[-1].text.split()), citations=(n,), score=q.score)
             )
-        text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
+        parts = [f"{s.text} [{s.citations[0]}]" for s in sentences]
+        if any(q.item for q in draft.quotes):
+            text = parts[0] + "".join(f"\n- {p}" for p in parts[1:])
+        else:
+            text = " ".join(parts)
         return Answer(
             question=evidence.question,
             text=text,
@@ -183,6 +254,44 @@ class ExtractiveAnswerer:
             abstained=True,
             related=passage_citations(evidence.index, evidence.hits[:3]),
         )
+
+
+_ITEM_WORDS = 12
+
+
+def _list_quotes(text: str, lead: _Candidate, score: float) -> list[Quote]:
+    """The lead-in, then each item at its own offsets (a long item by its term only)."""
+    quotes = [Quote(lead.doc_id, lead.chunk_id, lead.start, lead.end, score)]
+    for item in lead.unit.items:
+        start, end = item.start, item.end
+        term = definition_term(text[start:end])
+        if term is not None and len(text[start:end].split()) > _ITEM_WORDS:
+            start, end = start + term[0], start + term[1]
+        quotes.append(Quote(lead.doc_id, lead.chunk_id, start, end, score, item=True))
+    return quotes
+
+
+def _scoring_text(index: Index, cand: _Candidate) -> str:
+    """What a unit is compared with: a lead-in together with its items' terms (or first words)."""
+    if cand.unit.kind != LEAD_IN or not cand.unit.items:
+        return cand.text
+    text = index.documents[cand.doc_id].text
+    names = []
+    for item in cand.unit.items:
+        line = text[item.start : item.end]
+        term = definition_term(line)
+        names.append(line[term[0] : term[1]] if term else " ".join(line.split()[:6]))
+    return cand.text + " " + "، ".join(names)
+
+
+def _term_asked(cand: _Candidate, question: str) -> bool:
+    """A definition line whose term the question names (all of the term's words)."""
+    if cand.unit.kind != DEFINITION or cand.unit.term is None:
+        return False
+    a, b = cand.unit.term
+    term_words = content_words(normalize(cand.text[a - cand.start : b - cand.start]))
+    asked = WordSet(question)
+    return bool(term_words) and all(asked.found(w) >= 1 for w in term_words)
 
 
 def __getattr__(name: str):

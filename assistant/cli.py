@@ -325,28 +325,40 @@ def chat(k: int | None, index_dir: Path | None, embed_model: str | None) -> None
 
 
 @main.command("eval")
-@click.argument("qa_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "qa_files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @index_option
 @embed_model_option
-@click.option("--limit", type=int, default=None, help="Only the first N questions.")
+@click.option("--limit", type=int, default=None, help="Only the first N questions of each file.")
+@click.option(
+    "--leave-gold-out",
+    is_flag=True,
+    help="Hide each question's own gold passage: measures abstention on in-domain unanswerable questions.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def eval_cmd(
-    qa_file: Path, index_dir: Path | None, embed_model: str | None, limit: int | None, as_json: bool
+    qa_files: tuple[Path, ...],
+    index_dir: Path | None,
+    embed_model: str | None,
+    limit: int | None,
+    leave_gold_out: bool,
+    as_json: bool,
 ) -> None:
-    """Retrieval and answer metrics on a QA .jsonl file."""
+    """Retrieval and answer metrics on QA .jsonl files (several files: one corpus, one run)."""
     from .evaluate import evaluate, read_qa, write_qa_corpus
 
-    items = read_qa(qa_file, limit)
+    items = [item for qa_file in qa_files for item in read_qa(qa_file, limit)]
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
         overrides: dict = {}
-        if index_dir is None:  # index the file's own contexts
+        if index_dir is None:  # index the files' own contexts
             corpus = Path(tmp) / "corpus"
             write_qa_corpus(items, corpus)
             overrides = {"corpus_dir": corpus}
             index_dir = Path(tmp) / "index"
         assistant = _assistant(index_dir, embed_model, **overrides)
-        metrics = evaluate(assistant, items)
-    metrics["qa_file"] = str(qa_file)
+        metrics = evaluate(assistant, items, leave_gold_out=leave_gold_out)
+    metrics["qa_file"] = " ".join(str(f) for f in qa_files)
     if as_json:
         click.echo(json.dumps(metrics, ensure_ascii=False))
     else:

@@ -13,15 +13,17 @@ import json
 import re
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from .answer import Evidence
 from .errors import AssistantError
 from .index import Index
 from .normalize import normalize
 from .pipeline import Assistant
+from .retrieve import Scores
 from .schema import Hit
 from .tokens import words
 
@@ -114,16 +116,68 @@ def recall_metrics(ranks: list[int | None]) -> dict[str, float]:
     return {"recall@1": recall(1), "recall@5": recall(5), "recall@10": recall(10), "mrr@10": round(mrr, 4)}
 
 
-def evaluate(assistant: Assistant, items: list[QAItem], k: int = 10) -> dict[str, float]:
-    """Run every question through retrieval and the answerer; return the metrics."""
+def gold_chunks(index: Index, context: str) -> np.ndarray:
+    """Positions (in the score arrays) of the chunks that overlap the gold context."""
+    spans = gold_spans(index, context)
+    return np.array(
+        [
+            i
+            for i, c in enumerate(index.chunks)
+            if any(c.doc_id == d and c.start < e and s < c.end for d, s, e in spans)
+        ],
+        dtype=np.int64,
+    )
+
+
+def without_gold(scores: Scores, gold: np.ndarray) -> Scores:
+    """The scores as if the gold passages were not indexed: they drop to the bottom of every
+    signal, so ranking, margins and the answerer see only the rest (no index rebuilt)."""
+    if gold.size == 0:
+        return scores
+    dense, sparse, fused = scores.dense.copy(), scores.sparse.copy(), scores.fused.copy()
+    keep = np.ones(len(dense), bool)
+    keep[gold] = False
+    if keep.any():
+        dense[gold], sparse[gold], fused[gold] = dense[keep].min(), sparse[keep].min(), fused[keep].min() - 1
+    return replace(scores, dense=dense, sparse=sparse, fused=fused)
+
+
+def hits_without(assistant: Assistant, scores: Scores, gold: np.ndarray, k: int) -> list[Hit]:
+    """The top k hits with the gold chunks left out (a small corpus would still rank them last)."""
+    hidden = {assistant.index.chunks[i].chunk_id for i in gold}
+    hits = [h for h in assistant.searcher.hits(scores, k + len(hidden)) if h.chunk.chunk_id not in hidden]
+    return [replace(h, rank=r) for r, h in enumerate(hits[:k], 1)]
+
+
+def evidence_for(assistant: Assistant, item: QAItem, k: int, leave_gold_out: bool) -> Evidence:
+    if not leave_gold_out:
+        return assistant.retrieve(item.question, k)
+    started = time.perf_counter()
+    gold = gold_chunks(assistant.index, item.context)
+    scores = without_gold(assistant.searcher.score(item.question), gold)
+    hits = hits_without(assistant, scores, gold, k)
+    return Evidence(
+        item.question, hits, scores, assistant.index, {"retrieve": (time.perf_counter() - started) * 1000}
+    )
+
+
+def evaluate(
+    assistant: Assistant, items: list[QAItem], k: int = 10, leave_gold_out: bool = False
+) -> dict[str, float]:
+    """Run every question through retrieval and the answerer; return the metrics.
+
+    With ``leave_gold_out`` each answerable question's own gold passage is hidden from it,
+    which makes it an in-domain unanswerable question: ``abstain_accuracy`` is then the share
+    of those refused.
+    """
     ranks: list[int | None] = []
     contains_hits, f1s, abstain_answerable, abstain_unanswerable, latencies = [], [], [], [], []
     for item in items:
         started = time.perf_counter()
-        evidence = assistant.retrieve(item.question, k)
+        evidence = evidence_for(assistant, item, k, leave_gold_out)
         answer = assistant.answer(evidence)
         latencies.append((time.perf_counter() - started) * 1000)
-        if not item.answers:
+        if not item.answers or leave_gold_out:
             abstain_unanswerable.append(answer.abstained)
             continue
         ranks.append(gold_rank(assistant.index, evidence.hits, item.context))
@@ -133,6 +187,7 @@ def evaluate(assistant: Assistant, items: list[QAItem], k: int = 10) -> dict[str
 
     return {
         "count": len(items),
+        "leave_gold_out": leave_gold_out,
         "answerable": len(ranks),
         **recall_metrics(ranks),
         "answer_contains": round(float(np.mean(contains_hits)), 4) if contains_hits else 0.0,

@@ -37,7 +37,8 @@ def test_answers_are_short_and_every_sentence_is_cited(answers):
     for answer in answers.values():
         if answer.abstained:
             continue
-        assert 1 <= len(answer.sentences) <= 4
+        # prose: up to 3 sentences (4 with a heading); a list: its lead-in and items
+        assert 1 <= len(answer.sentences) <= (13 if "\n- " in answer.text else 4)
         numbers = {c.n for c in answer.citations}
         for sentence in answer.sentences:
             assert sentence.citations and set(sentence.citations) <= numbers
@@ -63,7 +64,7 @@ def test_abstention_lists_related_passages_not_citations(answers):
 
 def test_eval_metrics_on_own_set(assistant):
     metrics = evaluate(assistant, read_qa(QA))
-    assert metrics["count"] == 42 and metrics["answerable"] == 30
+    assert metrics["count"] == 66 and metrics["answerable"] == 30
     assert metrics["recall@5"] >= 0.9
     assert metrics["abstain_accuracy"] >= 0.9
     assert 0 < metrics["answer_f1"] <= 1
