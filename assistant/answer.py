@@ -8,6 +8,7 @@ The generative answerer over a LangChain chat model lives in ``generate.py``.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
@@ -110,16 +111,21 @@ class ExtractiveAnswerer:
         self.margin = margin
         self.model = model or AnswerabilityModel.load()
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = threading.Lock()
 
     def _embed_sentences(self, texts: list[str]) -> np.ndarray:
         """Sentence vectors, memoized: popular passages are asked about again and again."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        with self._vectors_lock:  # shared by the web server's threads
+            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        fresh = {}
         if missing:
-            for text, vec in zip(missing, self.embedder.embed_batch(missing, kind="passage"), strict=True):
-                self._vectors[text] = vec
+            fresh = dict(zip(missing, self.embedder.embed_batch(missing, kind="passage"), strict=True))
+        with self._vectors_lock:
+            self._vectors.update(fresh)
             while len(self._vectors) > 20_000:
                 self._vectors.popitem(last=False)
-        return np.stack([self._vectors[t] for t in texts])
+            found = [self._vectors.get(t) for t in texts]  # another thread may have evicted some
+        return np.stack([fresh[t] if v is None else v for t, v in zip(texts, found, strict=True)])
 
     def candidates(self, evidence: Evidence) -> list[_Candidate]:
         seen: set[tuple[str, int, int]] = set()
