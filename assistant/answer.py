@@ -116,16 +116,16 @@ class ExtractiveAnswerer:
     def _embed_sentences(self, texts: list[str]) -> np.ndarray:
         """Sentence vectors, memoized: popular passages are asked about again and again."""
         with self._vectors_lock:  # shared by the web server's threads
-            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        fresh = {}
+            have = {t: self._vectors[t] for t in texts if t in self._vectors}
+        missing = [t for t in dict.fromkeys(texts) if t not in have]
         if missing:
             fresh = dict(zip(missing, self.embedder.embed_batch(missing, kind="passage"), strict=True))
-        with self._vectors_lock:
-            self._vectors.update(fresh)
-            while len(self._vectors) > 20_000:
-                self._vectors.popitem(last=False)
-            found = [self._vectors.get(t) for t in texts]  # another thread may have evicted some
-        return np.stack([fresh[t] if v is None else v for t, v in zip(texts, found, strict=True)])
+            have.update(fresh)
+            with self._vectors_lock:
+                self._vectors.update(fresh)
+                while len(self._vectors) > 20_000:
+                    self._vectors.popitem(last=False)
+        return np.stack([have[t] for t in texts])
 
     def candidates(self, evidence: Evidence) -> list[_Candidate]:
         seen: set[tuple[str, int, int]] = set()
