@@ -71,7 +71,8 @@ ANSWER_TYPES: dict[str, re.Pattern[str]] = {
     "place": re.compile(r"کجا|چه (?:شهر|کشور|استان|منطقه|مکان|جای)|کدام (?:شهر|کشور|استان|منطقه)"),
     "reason": re.compile(r"چرا|چه دلیل|چه علت|علت .* چیست|دلیل .* چیست"),
 }
-_MONTHS = [
+#: the Persian solar months, which the webinar write-ups date by
+JALALI_MONTHS = (
     "فروردین",
     "اردیبهشت",
     "خرداد",
@@ -84,6 +85,9 @@ _MONTHS = [
     "دی",
     "بهمن",
     "اسفند",
+)
+_MONTHS = [
+    *JALALI_MONTHS,
     "ژانویه",
     "فوریه",
     "مارس",

@@ -10,25 +10,13 @@ from __future__ import annotations
 
 import re
 
+from .answerable import JALALI_MONTHS
 from .normalize import normalize
 from .schema import Document
 from .tokens import ZWNJ
 from .units import BARE, BLOCK, passage_units
 
-_MONTHS = [
-    "فروردین",
-    "اردیبهشت",
-    "خرداد",
-    "تیر",
-    "مرداد",
-    "شهریور",
-    "مهر",
-    "آبان",
-    "آذر",
-    "دی",
-    "بهمن",
-    "اسفند",
-]
+_MONTHS = JALALI_MONTHS
 _EVENT = re.compile(r"وبینار|کارگاه|جلسه|همایش|نشست|سمینار|دوره|برنامه|سخنرانی")
 _SPEAKER = re.compile(r"سخنران|ارائه ?دهنده|مدرس (?:این|وبینار|کارگاه)")
 _ROLE = re.compile(r"زمینه|تخصص|سمت|شغل|حرفه|چه کاره|فعالیت|سوابق|کیست")
