@@ -226,6 +226,7 @@ def test_index_tab_upload_and_rebuild(browser, tmp_path_factory, home):
         pg.locator("#pr-login").click()
         pg.locator("#pr-login-status", has_text="Wrong password").wait_for(timeout=30_000)
         assert not pg.locator("#pr-rebuild").is_visible()
+        pg.wait_for_timeout(1500)  # a wrong password costs a second's back-off before the next try
 
         pg.locator("#pr-password input").fill(ADMIN_PASSWORD)
         pg.locator("#pr-login").click()

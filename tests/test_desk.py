@@ -70,6 +70,7 @@ def test_review_a_citation_then_export(browser, server, desk_settings):
         pg.locator("#pr-review-login-status", has_text="Wrong password").wait_for(timeout=30_000)
         assert not pg.locator("#pr-verdict-save").is_visible()
         trainer.shot("review_wrong_password.png")
+        pg.wait_for_timeout(1500)  # a wrong password costs a second's back-off before the next try
 
         _login(pg, TRAINER_PASSWORD)
         queue = pg.locator("#pr-review-queue")
