@@ -47,7 +47,14 @@ def server(serve_ui, desk_settings) -> str:
 
 
 def _ask(page: Page, question: str) -> None:
+    """Ask and wait for this answer (not the previous one's buttons) to be complete."""
+    rows = page.page.locator("#pr-chat .message-row")
+    before = rows.count()
     page.ask(question)
+    sync_api.expect(rows).to_have_count(before + 2, timeout=90_000)
+    answer = rows.nth(before + 1)
+    sync_api.expect(answer).not_to_contain_text("⏳", timeout=90_000)
+    sync_api.expect(answer).not_to_contain_text("▍", timeout=90_000)
     page.page.locator(".pr-chip").first.wait_for(state="visible", timeout=90_000)
 
 
