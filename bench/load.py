@@ -79,7 +79,7 @@ async def submit(client: httpx.AsyncClient, base: str, question: str, session_ha
     started = time.perf_counter()
     try:
         response = await client.post(
-            f"{base}/gradio_api/call/ask", json={"data": [question], "session_hash": session_hash}
+            f"{base}/gradio_api/call/ask", json={"data": [question, None], "session_hash": session_hash}
         )
     except httpx.TimeoutException:
         return Outcome("timeout", time.perf_counter() - started)
@@ -153,12 +153,14 @@ def new_client(timeout: float, source: str = HOST) -> httpx.AsyncClient:
     )
 
 
-async def closed_loop(base: str, questions: list[str], clients: int, per_client: int, timeout: float) -> dict:
+async def closed_loop(
+    base: str, questions: list[str], clients: int, per_client: int, timeout: float, block: int = 1
+) -> dict:
     """`clients` students, each asking its questions one after another."""
 
     async def student(n: int) -> list[Outcome]:
         me, done = session(), []
-        async with new_client(timeout, address(n)) as http:
+        async with new_client(timeout, address(n, block)) as http:
             for j in range(per_client):
                 done.append(await ask(http, base, questions[(n * per_client + j) % len(questions)], me))
         return done
@@ -169,14 +171,16 @@ async def closed_loop(base: str, questions: list[str], clients: int, per_client:
     return {"clients": clients, "per_client": per_client, **summarize([o for r in runs for o in r], wall)}
 
 
-async def open_loop(base: str, questions: list[str], rate: float, duration: float, timeout: float) -> dict:
+async def open_loop(
+    base: str, questions: list[str], rate: float, duration: float, timeout: float, block: int = 2
+) -> dict:
     """Poisson arrivals at `rate` per second for `duration` seconds; each arrival is a new visitor."""
     rng = np.random.default_rng(int(rate * 100))
     arrivals = np.cumsum(rng.exponential(1 / rate, int(rate * duration * 3) + 10))
     arrivals = arrivals[arrivals < duration]
 
     async def visitor(n: int) -> Outcome:
-        async with new_client(timeout, address(n, block=2)) as http:
+        async with new_client(timeout, address(n, block)) as http:
             return await ask(http, base, questions[n % len(questions)], session())
 
     started = time.perf_counter()
@@ -271,12 +275,16 @@ def wait_ready(base: str, proc: subprocess.Popen, log_path: Path, timeout: float
 
 async def run_all(base: str, questions: list[str], args: argparse.Namespace) -> dict:
     out: dict = {}
-    warm = await closed_loop(base, questions, 1, 2, args.timeout)  # first answers embed sentences
+    warm = await closed_loop(base, questions, 1, 2, args.timeout, block=4)  # first answers embed sentences
     out["warm_up"] = warm["outcomes"]
     out["closed_loop"] = [
-        await closed_loop(base, questions, c, args.per_client, args.timeout) for c in args.clients
+        await closed_loop(base, questions, c, args.per_client, args.timeout, block=10 + i)
+        for i, c in enumerate(args.clients)
     ]
-    out["open_loop"] = [await open_loop(base, questions, r, args.duration, args.timeout) for r in args.rates]
+    out["open_loop"] = [
+        await open_loop(base, questions, r, args.duration, args.timeout, block=20 + i)
+        for i, r in enumerate(args.rates)
+    ]
     out["flood"] = await flood(base, questions, args.flood, args.student, args.timeout)
     return out
 
