@@ -193,6 +193,22 @@ async def open_loop(
     return {"rate_per_s": rate, "duration_s": duration, **summarize(list(outcomes), wall)}
 
 
+STUDENT_PAUSE_S = 3.5  # a student asks at most about once every few seconds (the default limit: 20 a minute)
+
+
+async def paced(
+    http: httpx.AsyncClient, base: str, questions: list[str], count: int, me: str
+) -> list[Outcome]:
+    """One student's questions, one every STUDENT_PAUSE_S seconds at most."""
+    done = []
+    for j in range(count):
+        started = time.perf_counter()
+        done.append(await ask(http, base, questions[j % len(questions)], me))
+        if j + 1 < count:
+            await asyncio.sleep(max(0.0, STUDENT_PAUSE_S - (time.perf_counter() - started)))
+    return done
+
+
 async def flood(base: str, questions: list[str], calls: int, student_questions: int, timeout: float) -> dict:
     """One client fires `calls` asks without reading answers; one student keeps asking in turn."""
     async with (
@@ -200,7 +216,7 @@ async def flood(base: str, questions: list[str], calls: int, student_questions: 
         new_client(timeout, address(1, block=3)) as loud_http,
     ):
         me = session()
-        quiet = [await ask(http, base, questions[j % len(questions)], me) for j in range(student_questions)]
+        quiet = await paced(http, base, questions, student_questions, me)
         flooder = session()
 
         async def fire() -> tuple[list[str | Outcome], float]:
@@ -211,7 +227,7 @@ async def flood(base: str, questions: list[str], calls: int, student_questions: 
 
         burst = asyncio.create_task(fire())
         await asyncio.sleep(0.2)  # the burst is on its way; the student's next question goes in now
-        loud = [await ask(http, base, questions[j % len(questions)], me) for j in range(student_questions)]
+        loud = await paced(http, base, questions, student_questions, me)
         sent, burst_s = await burst
     accepted = sum(isinstance(s, str) for s in sent)
     refused = Counter(s.detail or s.kind for s in sent if isinstance(s, Outcome))
