@@ -257,6 +257,53 @@ def _prune(builds: Path, keep: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _chunk_corpus(
+    documents: list[Document],
+    skipped: list[SkippedFile],
+    embedder: Embedder,
+    settings: Settings,
+    progress: Progress | None,
+) -> tuple[list[Document], list[Chunk]]:
+    """Documents → chunks; a document with no indexable sentence is added to ``skipped``."""
+    chunks: list[Chunk] = []
+    kept_docs: list[Document] = []
+    for n, doc in enumerate(documents, 1):
+        doc_chunks = chunk_document(
+            doc, embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens
+        )
+        if doc_chunks:
+            kept_docs.append(doc)
+            chunks.extend(doc_chunks)
+        else:
+            skipped.append(SkippedFile(doc.doc_id, "جمله‌ای برای نمایه نیافت / no indexable sentences"))
+        if progress:
+            progress("chunk", n, len(documents))
+    return kept_docs, chunks
+
+
+def _manifest(
+    settings: Settings, embedder: Embedder, build_id: str, dimension: int, report: BuildReport
+) -> dict:
+    """What a build records about itself: model, normalizer, counts, versions (see ``check_compatible``)."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "build_id": build_id,
+        "embedding_model": embedder.name,
+        "model_fingerprint": embedder.fingerprint,
+        "dimension": dimension,
+        "normalizer_version": NORMALIZER_VERSION,
+        "terms_version": TERMS_VERSION,
+        "documents": report.documents,
+        "chunks": report.chunks,
+        "tokens": report.tokens,
+        "chunk_tokens": settings.chunk_tokens,
+        "chunk_overlap_tokens": settings.chunk_overlap_tokens,
+        "corpus_dir": str(settings.corpus_dir),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": _versions(),
+    }
+
+
 def build_index(
     settings: Settings,
     *,
@@ -281,19 +328,7 @@ def build_index(
 
         documents, skipped = load_corpus(settings.corpus_dir)
         previous = _previous_doc_ids(index_dir)
-        chunks: list[Chunk] = []
-        kept_docs: list[Document] = []
-        for n, doc in enumerate(documents, 1):
-            doc_chunks = chunk_document(
-                doc, embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens
-            )
-            if doc_chunks:
-                kept_docs.append(doc)
-                chunks.extend(doc_chunks)
-            else:
-                skipped.append(SkippedFile(doc.doc_id, "جمله‌ای برای نمایه نیافت / no indexable sentences"))
-            if progress:
-                progress("chunk", n, len(documents))
+        kept_docs, chunks = _chunk_corpus(documents, skipped, embedder, settings, progress)
 
         normalized = [normalize(c.text) for c in chunks]
         try:
@@ -326,23 +361,7 @@ def build_index(
                 tmp / "store.json",
                 {"documents": [asdict(d) for d in kept_docs], "chunks": [asdict(c) for c in chunks]},
             )
-            manifest = {
-                "format_version": FORMAT_VERSION,
-                "build_id": build_id,
-                "embedding_model": embedder.name,
-                "model_fingerprint": embedder.fingerprint,
-                "dimension": int(vectors.shape[1]),
-                "normalizer_version": NORMALIZER_VERSION,
-                "terms_version": TERMS_VERSION,
-                "documents": len(kept_docs),
-                "chunks": len(chunks),
-                "tokens": report.tokens,
-                "chunk_tokens": settings.chunk_tokens,
-                "chunk_overlap_tokens": settings.chunk_overlap_tokens,
-                "corpus_dir": str(settings.corpus_dir),
-                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "versions": _versions(),
-            }
+            manifest = _manifest(settings, embedder, build_id, int(vectors.shape[1]), report)
             report.seconds = round(time.perf_counter() - started, 3)
             final = builds / build_id
             report.index_path = str(final)
