@@ -11,6 +11,7 @@ every verdict as a CSV or JSON download.
 from __future__ import annotations
 
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import gradio as gr
@@ -75,106 +76,114 @@ def build_review_tab(service: Service) -> None:
             export_btn = gr.Button("خروجی داوری‌ها / export verdicts", elem_id="pr-export")
         export_file = gr.File(label="دانلود / download", elem_id="pr-export-file")
 
-    def require(role: str) -> None:
-        if role not in ("trainer", "admin"):
-            raise gr.Error("ابتدا گذرواژه را وارد کنید. / Enter the password first.", print_exception=False)
-
-    def load_queue(role: str, order_v: str, doc_v: str, verdict_v: str, thumbs_v: str):
-        require(role)
-        query = ReviewQuery(
-            order=order_v or "newest",  # type: ignore[arg-type]
-            doc_id=_opt(doc_v),
-            verdict=_opt(verdict_v),
-            thumbs=_opt(thumbs_v),  # type: ignore[arg-type]
-            limit=PAGE,
-        )
-        page = service.review_queue(query)
-        docs = [("همه / all", ALL)] + [
-            (d.title or d.doc_id, d.doc_id) for d in service.assistant().documents()
-        ]
-        return (
-            review_render.queue_summary(page),
-            review_render.queue_rows(page),
-            gr.Dropdown(choices=review_render.queue_choices(page), value=None),
-            gr.Dropdown(choices=docs),
-        )
-
-    def pick_from_table(evt: gr.SelectData):
-        row = evt.row_value if evt.row_value else None
-        return gr.Dropdown(value=row[0]) if row else gr.Dropdown()
-
-    def open_answer(role: str, answer_id: int | None):
-        require(role)
-        answer = service.logged_answer(int(answer_id)) if answer_id else None
-        if answer is None:
-            return None, "", gr.Radio(choices=[], value=None), ""
-        html = review_render.answer_html(answer, service.verdicts(int(answer_id)))
-        choices = review_render.citation_choices(answer)
-        first = choices[0][1] if choices else None
-        return (int(answer_id), answer), html, gr.Radio(choices=choices, value=first), ""
-
-    def open_citation(role: str, current: tuple[int, Answer] | None, n: int | None):
-        require(role)
-        if not current or n is None:
-            return "", gr.Radio(value=None), ""
-        answer_id, answer = current
-        cited = next((c for c in answer.citations if c.n == n), None)
-        if cited is None:
-            return "", gr.Radio(value=None), ""
-        try:
-            html = passages.source_html(Chip("citation", cited), service.assistant().open_citation(cited))
-        except Exception as exc:
-            html = error_html(error_text(exc))
-        given = service.verdicts(answer_id).get(n)
-        return html, gr.Radio(value=given.verdict if given else None), given.note if given else ""
-
-    def save_verdict(role: str, current, n, verdict_v: str | None, note_v: str, reviewer_v: str):
-        require(role)
-        if not current or n is None or verdict_v not in VERDICTS:
-            return "⚠️ یک استناد و یک داوری برگزینید. / Pick a citation and a verdict.", gr.HTML()
-        answer_id, answer = current
-        try:
-            stored = service.set_verdict(answer_id, int(n), verdict_v, note_v or "", reviewer_v or "")
-        except Exception as exc:
-            return f"⚠️ {md_escape(error_text(exc))}", gr.HTML()
-        label = review_render.VERDICT_LABELS[stored.verdict]
-        html = review_render.answer_html(answer, service.verdicts(answer_id))
-        return f"✅ داوری ثبت شد: [{stored.n}] {label} / verdict saved", html
-
-    def group_gaps(role: str):
-        require(role)
-        try:
-            return review_render.topic_rows(service.gap_topics())
-        except Exception as exc:
-            raise gr.Error(error_text(exc), print_exception=False) from None
-
-    def export(role: str, fmt_v: str) -> str:
-        require(role)
-        return str(service.export_verdicts(fmt_v, Path(tempfile.mkdtemp(prefix="pr-verdicts-"))))
-
     filters = [role_state, order, doc, verdict_filter, thumbs]
     queue_outputs = [summary, queue, pick, doc]
     for trigger in (refresh.click, order.change, verdict_filter.change, thumbs.change, role_state.change):
-        trigger(load_queue, filters, queue_outputs, api_visibility="private")
-    doc.input(load_queue, filters, queue_outputs, api_visibility="private")
+        trigger(partial(load_queue, service), filters, queue_outputs, api_visibility="private")
+    doc.input(partial(load_queue, service), filters, queue_outputs, api_visibility="private")
     queue.select(pick_from_table, None, [pick], api_visibility="private")
     pick.change(
-        open_answer,
+        partial(open_answer, service),
         [role_state, pick],
         [answer_state, answer_view, citation, saved],
         api_visibility="private",
     )
     citation.change(
-        open_citation,
+        partial(open_citation, service),
         [role_state, answer_state, citation],
         [passage_view, verdict, note],
         api_visibility="private",
     )
     save.click(
-        save_verdict,
+        partial(save_verdict, service),
         [role_state, answer_state, citation, verdict, note, reviewer],
         [saved, answer_view],
         api_visibility="private",
     )
-    topics_btn.click(group_gaps, [role_state], [topics], api_visibility="private")
-    export_btn.click(export, [role_state, fmt], [export_file], api_visibility="private")
+    topics_btn.click(partial(group_gaps, service), [role_state], [topics], api_visibility="private")
+    export_btn.click(partial(export, service), [role_state, fmt], [export_file], api_visibility="private")
+
+
+def require(role: str) -> None:
+    if role not in ("trainer", "admin"):
+        raise gr.Error("ابتدا گذرواژه را وارد کنید. / Enter the password first.", print_exception=False)
+
+
+def load_queue(service: Service, role: str, order_v: str, doc_v: str, verdict_v: str, thumbs_v: str):
+    require(role)
+    query = ReviewQuery(
+        order=order_v or "newest",  # type: ignore[arg-type]
+        doc_id=_opt(doc_v),
+        verdict=_opt(verdict_v),
+        thumbs=_opt(thumbs_v),  # type: ignore[arg-type]
+        limit=PAGE,
+    )
+    page = service.review_queue(query)
+    docs = [("همه / all", ALL)] + [(d.title or d.doc_id, d.doc_id) for d in service.assistant().documents()]
+    return (
+        review_render.queue_summary(page),
+        review_render.queue_rows(page),
+        gr.Dropdown(choices=review_render.queue_choices(page), value=None),
+        gr.Dropdown(choices=docs),
+    )
+
+
+def pick_from_table(evt: gr.SelectData):
+    row = evt.row_value if evt.row_value else None
+    return gr.Dropdown(value=row[0]) if row else gr.Dropdown()
+
+
+def open_answer(service: Service, role: str, answer_id: int | None):
+    require(role)
+    answer = service.logged_answer(int(answer_id)) if answer_id else None
+    if answer is None:
+        return None, "", gr.Radio(choices=[], value=None), ""
+    html = review_render.answer_html(answer, service.verdicts(int(answer_id)))
+    choices = review_render.citation_choices(answer)
+    first = choices[0][1] if choices else None
+    return (int(answer_id), answer), html, gr.Radio(choices=choices, value=first), ""
+
+
+def open_citation(service: Service, role: str, current: tuple[int, Answer] | None, n: int | None):
+    require(role)
+    if not current or n is None:
+        return "", gr.Radio(value=None), ""
+    answer_id, answer = current
+    cited = next((c for c in answer.citations if c.n == n), None)
+    if cited is None:
+        return "", gr.Radio(value=None), ""
+    try:
+        html = passages.source_html(Chip("citation", cited), service.assistant().open_citation(cited))
+    except Exception as exc:
+        html = error_html(error_text(exc))
+    given = service.verdicts(answer_id).get(n)
+    return html, gr.Radio(value=given.verdict if given else None), given.note if given else ""
+
+
+def save_verdict(
+    service: Service, role: str, current, n, verdict_v: str | None, note_v: str, reviewer_v: str
+):
+    require(role)
+    if not current or n is None or verdict_v not in VERDICTS:
+        return "⚠️ یک استناد و یک داوری برگزینید. / Pick a citation and a verdict.", gr.HTML()
+    answer_id, answer = current
+    try:
+        stored = service.set_verdict(answer_id, int(n), verdict_v, note_v or "", reviewer_v or "")
+    except Exception as exc:
+        return f"⚠️ {md_escape(error_text(exc))}", gr.HTML()
+    label = review_render.VERDICT_LABELS[stored.verdict]
+    html = review_render.answer_html(answer, service.verdicts(answer_id))
+    return f"✅ داوری ثبت شد: [{stored.n}] {label} / verdict saved", html
+
+
+def group_gaps(service: Service, role: str):
+    require(role)
+    try:
+        return review_render.topic_rows(service.gap_topics())
+    except Exception as exc:
+        raise gr.Error(error_text(exc), print_exception=False) from None
+
+
+def export(service: Service, role: str, fmt_v: str) -> str:
+    require(role)
+    return str(service.export_verdicts(fmt_v, Path(tempfile.mkdtemp(prefix="pr-verdicts-"))))
