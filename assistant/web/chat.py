@@ -68,13 +68,22 @@ def stream_frames(answer: Answer) -> list[str]:
     return [render.answer_markdown(answer, " ".join(words[:i])) for i in range(step, len(words), step)]
 
 
-def build_chat_tab(service: Service) -> ChatTab:
-    """Components first, then their handlers, then the events (Gradio's demo idiom)."""
-    settings = service.settings
-    answers_state = gr.State({})  # chat message index → Reply (the answer and its log id)
-    turns_state = gr.State([])  # the conversation's answers, oldest first
-    chips_state = gr.State([])  # the Chip of each visible button
-    open_doc = gr.State("")
+@dataclass
+class _Layout:
+    """The chat tab's visible components, created in page order."""
+
+    chatbot: gr.Chatbot
+    chips_md: gr.Markdown
+    chips: list[gr.Button]
+    question_box: gr.Textbox
+    ask_btn: gr.Button
+    status: gr.Markdown
+    source_view: gr.HTML
+    whole_btn: gr.Button
+    answer_table: gr.Dataframe
+
+
+def _layout(max_question_chars: int) -> _Layout:
     with gr.Row(elem_id="pr-main-row"):
         with gr.Column(scale=3):
             chatbot = gr.Chatbot(
@@ -100,7 +109,7 @@ def build_chat_tab(service: Service) -> ChatTab:
                     rtl=True,
                     lines=1,
                     max_lines=4,
-                    max_length=settings.max_question_chars,
+                    max_length=max_question_chars,
                     scale=5,
                     autofocus=True,
                     elem_id="pr-question",
@@ -114,6 +123,38 @@ def build_chat_tab(service: Service) -> ChatTab:
                 whole_btn = gr.Button("نمایش کل سند / whole document", size="sm", elem_id="pr-whole")
             with gr.Accordion("جمله به جمله: کدام منبع کدام ادعا را پشتیبانی می‌کند", open=False):
                 answer_table = table(render.ANSWER_HEADERS, "pr-answer-table", [35, 10, 45, 10], 420)
+    return _Layout(
+        chatbot=chatbot,
+        chips_md=chips_md,
+        chips=chips,
+        question_box=question_box,
+        ask_btn=ask_btn,
+        status=status,
+        source_view=source_view,
+        whole_btn=whole_btn,
+        answer_table=answer_table,
+    )
+
+
+def build_chat_tab(service: Service) -> ChatTab:
+    """Components first, then their handlers, then the events (Gradio's demo idiom)."""
+    settings = service.settings
+    answers_state = gr.State({})  # chat message index → Reply (the answer and its log id)
+    turns_state = gr.State([])  # the conversation's answers, oldest first
+    chips_state = gr.State([])  # the Chip of each visible button
+    open_doc = gr.State("")
+    ui = _layout(settings.max_question_chars)
+    chatbot, chips_md, chips, question_box, ask_btn, status, source_view, whole_btn, answer_table = (
+        ui.chatbot,
+        ui.chips_md,
+        ui.chips,
+        ui.question_box,
+        ui.ask_btn,
+        ui.status,
+        ui.source_view,
+        ui.whole_btn,
+        ui.answer_table,
+    )
 
     def show(answer: Answer | None) -> dict:
         """The buttons, caption and table for one answer (the newest, or one clicked in the chat)."""
