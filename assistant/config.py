@@ -49,6 +49,7 @@ class Settings:
     index_dir: Path = PROJECT_ROOT / "index"
     home: Path = field(default_factory=lambda: Path(user_cache_dir("pr-assistant")))
     embed_model: str = DEFAULT_MODEL
+    embed_backend: str = "onnx"  # "torch" keeps sentence-transformers' own PyTorch forward pass
     chunk_tokens: int = 256
     chunk_overlap_tokens: int = 48
     top_k: int = 5
@@ -84,6 +85,7 @@ class Settings:
             index_dir=_env_path("ASSISTANT_INDEX", cls.index_dir),
             home=_env_path("ASSISTANT_HOME", Path(user_cache_dir("pr-assistant"))),
             embed_model=os.environ.get("ASSISTANT_EMBED_MODEL", DEFAULT_MODEL),
+            embed_backend=os.environ.get("ASSISTANT_EMBED_BACKEND", cls.embed_backend).strip().lower(),
             top_k=_env_int("ASSISTANT_TOP_K", cls.top_k),
             answerer=os.environ.get("ASSISTANT_ANSWERER", cls.answerer),
             llm_provider=os.environ.get("ASSISTANT_LLM_PROVIDER", ""),

@@ -22,6 +22,7 @@ import numpy as np
 from .config import DEFAULT_MODEL, Settings
 from .e5convert import install_model
 from .errors import AssistantError
+from .onnx_encoder import NotExportable, OnnxEncoder, Recipe, export, load_recipe, paths
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +54,21 @@ def fingerprint_model(path: str) -> str:
 
 
 class Embedder:
-    """Wraps one SentenceTransformer; ``embed_batch`` is the one real method."""
+    """One sentence-transformers model; ``embed_batch`` is the one real method.
+
+    It runs through ONNX Runtime when the model allows (``assistant.onnx_encoder``:
+    the same vectors, a third of the time) and through PyTorch otherwise or when
+    ``ASSISTANT_EMBED_BACKEND=torch``.
+    """
 
     def __init__(self, settings: Settings, say: Callable[[str], None] = log.info):
         self.name = settings.embed_model
         self.path = resolve_model(self.name, settings, say)
         self.fingerprint = fingerprint_model(self.path)
-        self._load_lock = threading.Lock()
+        self.backend = settings.embed_backend
+        self._models_dir = settings.models_dir
+        self._say = say
+        self._load_lock = threading.RLock()
 
     @cached_property
     def model(self):
@@ -82,6 +91,37 @@ class Embedder:
             ) from exc
 
     @cached_property
+    def onnx(self) -> OnnxEncoder | None:
+        """The ONNX Runtime encoder, exported on first use; None means PyTorch does the work."""
+        with self._load_lock:
+            if "onnx" in self.__dict__:
+                return self.__dict__["onnx"]
+            if self.backend != "onnx":
+                return None
+            graph, recipe_path = paths(self._models_dir, self.fingerprint)
+            try:
+                if graph.exists() and recipe_path.exists():
+                    recipe = load_recipe(recipe_path)
+                else:
+                    self._say(f"exporting {self.name} to ONNX (once)…")
+                    recipe = export(self.model, graph, recipe_path)
+                return OnnxEncoder(graph, self.tokenizer, recipe)
+            except NotExportable as exc:
+                log.info("%s runs on PyTorch: %s", self.name, exc)
+            except Exception as exc:  # any export failure only costs speed
+                log.warning("ONNX Runtime not used for %s (%s: %s)", self.name, type(exc).__name__, exc)
+            return None
+
+    @property
+    def recipe(self) -> Recipe | None:
+        encoder = self.onnx
+        return encoder.recipe if encoder else None
+
+    def warm_up(self) -> None:
+        """Load (or export) whatever will embed questions, before the first one arrives."""
+        self.embed_batch(["گرم کردن"], kind="query")
+
+    @cached_property
     def tokenizer(self):
         """The tokenizer alone loads in a fraction of the model's time (chunking needs only it)."""
         if "model" in self.__dict__:
@@ -95,11 +135,13 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_embedding_dimension())
+        recipe = self.recipe
+        return recipe.dimension if recipe else int(self.model.get_embedding_dimension())
 
     @property
     def max_tokens(self) -> int:
-        return int(self.model.max_seq_length)
+        recipe = self.recipe
+        return recipe.max_length if recipe else int(self.model.max_seq_length)
 
     def _prompt(self, kind: str) -> str | None:
         return kind if kind in (self.model.prompts or {}) else None
@@ -117,6 +159,9 @@ class Embedder:
         """
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
+        encoder = self.onnx
+        if encoder is not None:
+            return encoder.encode(list(texts), encoder.recipe.prompts.get(kind, ""), batch_size)
         vectors = self.model.encode(
             list(texts),
             prompt_name=self._prompt(kind),

@@ -166,7 +166,7 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Load the model's weights now, not on the first question."""
-        _ = self.embedder.model
+        self.embedder.warm_up()
 
     # ------------------------------------------------------------------ questions
 

@@ -61,7 +61,10 @@ def cluster_questions(
 
 def _topic(items: Sequence[QuestionCount], vectors: np.ndarray, group: list[int], total: np.ndarray) -> Topic:
     centre = total / (float(np.linalg.norm(total)) or 1.0)
-    ranked = sorted(group, key=lambda i: (-items[i].count, -float(vectors[i] @ centre), items[i].text))
+    # centrality rounded: a pair is equally central, and float noise must not pick its label
+    ranked = sorted(
+        group, key=lambda i: (-items[i].count, -round(float(vectors[i] @ centre), 3), items[i].text)
+    )
     return Topic(
         label=items[ranked[0]].text,
         total=sum(items[i].count for i in group),

@@ -59,3 +59,39 @@ def test_model_folder_is_plain_sentence_transformers(embedder):
     assert reloaded.prompts["query"] == "query: "
     vec = reloaded.encode(["روابط عمومی"], prompt_name="passage")
     assert np.isclose(np.linalg.norm(vec), 1.0, atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["query", "passage"])
+def test_onnx_runtime_gives_the_same_vectors(engines, embedder, kind):
+    """The served path (ONNX Runtime, batched by length) equals sentence-transformers on PyTorch."""
+    model, engine = engines
+    assert embedder.onnx is not None, "the default model must run on ONNX Runtime"
+    served = embedder.embed_batch(TEXTS, kind=kind)
+    reference = model.encode(TEXTS, prompt_name=kind, normalize_embeddings=True)
+    assert np.abs(served - reference).max() < 1e-4
+    theirs = engine.query(TEXTS) if kind == "query" else engine.passage(TEXTS)
+    assert (served * theirs).sum(axis=1).min() >= 0.999
+
+
+def test_exported_model_serves_without_loading_pytorch_weights(settings, embedder):
+    from assistant.embed import Embedder
+    from assistant.onnx_encoder import paths
+
+    assert embedder.onnx is not None
+    graph, recipe = paths(settings.models_dir, embedder.fingerprint)
+    assert graph.is_file() and recipe.is_file()
+    fresh = Embedder(settings)
+    vectors = fresh.embed_batch(["اعتماد چیست؟"], kind="query")
+    assert vectors.shape == (1, 384) and "model" not in fresh.__dict__
+    assert fresh.dimension == 384 and fresh.max_tokens == 512
+
+
+def test_torch_backend_is_one_setting_away(settings, embedder):
+    from dataclasses import replace
+
+    from assistant.embed import Embedder
+
+    torch_only = Embedder(replace(settings, embed_backend="torch"))
+    assert torch_only.onnx is None
+    same = torch_only.embed_batch(TEXTS[:4], kind="query")
+    assert np.abs(same - embedder.embed_batch(TEXTS[:4], kind="query")).max() < 1e-4
