@@ -155,3 +155,37 @@ def test_answer_gate_refuses_beyond_its_queue_with_a_clear_message():
         w.join(30)
     with gate.turn():  # free again
         pass
+
+
+def test_answer_gate_serves_waiting_questions_in_arrival_order():
+    """A freed slot goes to the oldest waiter, never to whoever arrives at that instant."""
+    from assistant.web.service import AnswerGate
+
+    gate = AnswerGate(workers=1, max_waiting=10)
+    order: list[int] = []
+    holder_inside, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with gate.turn():
+            holder_inside.set()
+            release.wait(30)
+
+    def ask(n: int) -> None:
+        with gate.turn():
+            order.append(n)
+
+    first = threading.Thread(target=hold)
+    first.start()
+    assert holder_inside.wait(30)
+    waiters = []
+    for n in range(5):
+        waiters.append(threading.Thread(target=ask, args=(n,)))
+        waiters[-1].start()
+        deadline = time.monotonic() + 10
+        while gate._waiting < n + 1:  # each one queued before the next arrives
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+    release.set()
+    for w in [first, *waiters]:
+        w.join(30)
+    assert order == [0, 1, 2, 3, 4]

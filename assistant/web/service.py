@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,36 +59,52 @@ class Reply:
 
 
 class AnswerGate:
-    """At most ``workers`` questions compute at once; at most ``max_waiting`` wait for a turn.
+    """At most ``workers`` questions compute at once, the rest wait first come, first served.
 
     Why not Gradio's queue alone: when it is full the student gets Gradio's
-    English message; here the refusal is ours, immediate and in Persian.
+    English message; here the refusal is ours, immediate and in Persian.  Why
+    not a semaphore: a thread arriving just as a slot frees can take it before
+    the ones already waiting, so under load a few questions wait many times
+    longer than the rest.  A freed slot is handed to the oldest waiter.
     """
 
     def __init__(self, workers: int, max_waiting: int):
-        self._slots = threading.BoundedSemaphore(workers)
+        self._free = workers
+        self._queue: deque[threading.Event] = deque()
         self._lock = threading.Lock()
-        self._waiting = 0
         self.max_waiting = max_waiting
+
+    @property
+    def _waiting(self) -> int:
+        return len(self._queue)
 
     @contextmanager
     def turn(self):
         with self._lock:
-            if self._waiting >= self.max_waiting:
+            if self._free and not self._queue:
+                self._free -= 1
+                ticket = None
+            elif len(self._queue) >= self.max_waiting:
                 raise Busy(
                     "سامانه اکنون پرمشغله است؛ چند ثانیه دیگر دوباره بپرسید. / "
                     "The assistant is busy right now; please ask again in a few seconds."
                 )
-            self._waiting += 1
-        try:
-            self._slots.acquire()
-        finally:
-            with self._lock:
-                self._waiting -= 1
+            else:
+                ticket = threading.Event()
+                self._queue.append(ticket)
+        if ticket is not None:
+            ticket.wait()  # set only by _release, which hands this thread its slot
         try:
             yield
         finally:
-            self._slots.release()
+            self._release()
+
+    def _release(self) -> None:
+        with self._lock:
+            if self._queue:
+                self._queue.popleft().set()
+            else:
+                self._free += 1
 
 
 class Service:
