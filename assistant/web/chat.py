@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import gradio as gr
@@ -81,9 +82,19 @@ class _Layout:
     source_view: gr.HTML
     whole_btn: gr.Button
     answer_table: gr.Dataframe
+    answers: gr.State  # chat message index → Reply (the answer and its log id)
+    turns: gr.State  # the conversation's answers, oldest first
+    chips_now: gr.State  # the Chip of each visible button
+    open_doc: gr.State  # the document a citation opened, for the whole-document button
 
 
 def _layout(max_question_chars: int) -> _Layout:
+    states = {
+        "answers": gr.State({}),
+        "turns": gr.State([]),
+        "chips_now": gr.State([]),
+        "open_doc": gr.State(""),
+    }
     with gr.Row(elem_id="pr-main-row"):
         with gr.Column(scale=3):
             chatbot = gr.Chatbot(
@@ -133,138 +144,146 @@ def _layout(max_question_chars: int) -> _Layout:
         source_view=source_view,
         whole_btn=whole_btn,
         answer_table=answer_table,
+        **states,
     )
+
+
+def _show(ui: _Layout, answer: Answer | None) -> dict:
+    """The buttons, caption and table for one answer (the newest, or one clicked in the chat)."""
+    chips_now = render.chips_for(answer, MAX_CHIPS)
+    return {
+        ui.chips_now: chips_now,
+        ui.chips_md: chips_caption(answer),
+        ui.answer_table: render.answer_rows(answer),
+        **dict(zip(ui.chips, chip_buttons(chips_now), strict=True)),
+    }
+
+
+def _respond(
+    service: Service,
+    ui: _Layout,
+    question: str,
+    history: list,
+    answers: dict,
+    turns: list,
+    request: gr.Request,
+):
+    """Ask with the conversation so far; stream the answer into the chat, then its citations."""
+    history = list(history or [])
+    try:
+        question = validate_question(question, service.settings.max_question_chars)
+    except QuestionError as exc:
+        warn(str(exc))
+        yield {ui.status: f"⚠️ {render.md_escape(exc)}"}
+        return
+    history += [
+        {"role": "user", "content": render.md_escape(question)},
+        {"role": "assistant", "content": SEARCHING},
+    ]
+    yield {ui.chatbot: list(history), ui.question_box: "", ui.status: "", **_show(ui, None)}
+    earlier = [Turn(a.question, a) for a in (turns or [])[-MAX_TURNS:]]
+    draft, reply = "", None
+    try:
+        for part in service.ask_stream(question, earlier, client=client_key(request)):
+            if isinstance(part, str):  # a chat model's tokens, as they arrive
+                draft += part
+                history[-1] = {"role": "assistant", "content": render.md_escape(draft) + " ▍"}
+                yield {ui.chatbot: list(history)}
+            else:
+                reply = part
+    except Exception as exc:
+        message = error_text(exc)
+        warn(message)
+        history[-1] = {"role": "assistant", "content": f"⚠️ {render.md_escape(message)}"}
+        yield {ui.chatbot: list(history), ui.status: f"⚠️ {render.md_escape(message)}"}
+        return
+    answer = reply.answer
+    for frame in [] if draft else stream_frames(answer):  # quoted answers appear word by word too
+        history[-1] = {"role": "assistant", "content": frame}
+        yield {ui.chatbot: list(history)}  # a copy per frame: each frame is its own state
+        time.sleep(STREAM_DELAY_S)
+    history[-1] = {"role": "assistant", "content": render.answer_markdown(answer)}
+    yield {
+        ui.chatbot: list(history),
+        ui.answers: {**(answers or {}), len(history) - 1: reply},
+        ui.turns: [*(turns or []), answer][-MAX_TURNS:],
+        ui.source_view: passages.PLACEHOLDER_SOURCE,
+        **_show(ui, answer),
+    }
+
+
+def _open_chip(service: Service, i: int, chips_now: list[Chip]):
+    """The cited paragraph of button ``i``, and its document id when that version is current."""
+    if not chips_now or i >= len(chips_now):
+        return passages.PLACEHOLDER_SOURCE, ""
+    chip = chips_now[i]
+    try:
+        source = service.assistant().open_citation(chip.citation)
+    except Exception as exc:
+        return render.error_html(error_text(exc)), ""
+    return passages.source_html(chip, source), chip.citation.doc_id if source.current else ""
+
+
+def _on_select(ui: _Layout, answers: dict, evt: gr.SelectData):
+    """Clicking an earlier answer brings its citations back under the chat."""
+    index = evt.index if isinstance(evt.index, int) else evt.index[0]
+    reply = (answers or {}).get(index)
+    return _show(ui, reply.answer) if reply is not None else {}
+
+
+def _on_like(service: Service, answers: dict, data: gr.LikeData, request: gr.Request) -> str:
+    index = data.index if isinstance(data.index, int) else data.index[0]
+    reply = (answers or {}).get(index)
+    if reply is None:
+        return "⚠️ این پیام پاسخی برای ارزیابی ندارد. / Nothing to rate in this message."
+    rating = {True: 1, False: -1}.get(data.liked)  # type: ignore[call-overload]
+    try:
+        service.rate(reply, rating, f"{client_key(request)}:{index}")
+    except Exception as exc:
+        return f"⚠️ {render.md_escape(error_text(exc))}"
+    if rating == 1:
+        return "👍 سپاس از بازخورد شما. / Thanks for your feedback."
+    if rating == -1:
+        return "👎 سپاس؛ بازخورد شما ثبت شد. / Thanks; your feedback was recorded."
+    return "بازخورد برداشته شد. / Feedback removed."
+
+
+def _cleared() -> list:
+    return [{}, [], [], "", passages.PLACEHOLDER_SOURCE, "", [], *chip_buttons([])]
 
 
 def build_chat_tab(service: Service) -> ChatTab:
-    """Components first, then their handlers, then the events (Gradio's demo idiom)."""
-    settings = service.settings
-    answers_state = gr.State({})  # chat message index → Reply (the answer and its log id)
-    turns_state = gr.State([])  # the conversation's answers, oldest first
-    chips_state = gr.State([])  # the Chip of each visible button
-    open_doc = gr.State("")
-    ui = _layout(settings.max_question_chars)
-    chatbot, chips_md, chips, question_box, ask_btn, status, source_view, whole_btn, answer_table = (
-        ui.chatbot,
-        ui.chips_md,
-        ui.chips,
-        ui.question_box,
-        ui.ask_btn,
-        ui.status,
-        ui.source_view,
-        ui.whole_btn,
-        ui.answer_table,
-    )
+    """Layout, then the events; the handlers above get the service and layout bound (Gradio's demo idiom)."""
+    ui = _layout(service.settings.max_question_chars)
+    private = {"api_visibility": "private"}
 
-    def show(answer: Answer | None) -> dict:
-        """The buttons, caption and table for one answer (the newest, or one clicked in the chat)."""
-        chips_now = render.chips_for(answer, MAX_CHIPS)
-        return {
-            chips_state: chips_now,
-            chips_md: chips_caption(answer),
-            answer_table: render.answer_rows(answer),
-            **dict(zip(chips, chip_buttons(chips_now), strict=True)),
-        }
-
+    # Gradio passes gr.Request / gr.LikeData / gr.SelectData by the parameter's annotation,
+    # which it cannot read through functools.partial: these three stay typed closures.
     def respond(question: str, history: list, answers: dict, turns: list, request: gr.Request):
-        history = list(history or [])
-        try:
-            question = validate_question(question, settings.max_question_chars)
-        except QuestionError as exc:
-            warn(str(exc))
-            yield {status: f"⚠️ {render.md_escape(exc)}"}
-            return
-        history += [
-            {"role": "user", "content": render.md_escape(question)},
-            {"role": "assistant", "content": SEARCHING},
-        ]
-        yield {chatbot: list(history), question_box: "", status: "", **show(None)}
-        earlier = [Turn(a.question, a) for a in (turns or [])[-MAX_TURNS:]]
-        draft, reply = "", None
-        try:
-            for part in service.ask_stream(question, earlier, client=client_key(request)):
-                if isinstance(part, str):  # a chat model's tokens, as they arrive
-                    draft += part
-                    history[-1] = {"role": "assistant", "content": render.md_escape(draft) + " ▍"}
-                    yield {chatbot: list(history)}
-                else:
-                    reply = part
-        except Exception as exc:
-            message = error_text(exc)
-            warn(message)
-            history[-1] = {"role": "assistant", "content": f"⚠️ {render.md_escape(message)}"}
-            yield {chatbot: list(history), status: f"⚠️ {render.md_escape(message)}"}
-            return
-        answer = reply.answer
-        for frame in [] if draft else stream_frames(answer):  # quoted answers appear word by word too
-            history[-1] = {"role": "assistant", "content": frame}
-            yield {chatbot: list(history)}  # a copy per frame: each frame is its own state
-            time.sleep(STREAM_DELAY_S)
-        history[-1] = {"role": "assistant", "content": render.answer_markdown(answer)}
-        yield {
-            chatbot: list(history),
-            answers_state: {**(answers or {}), len(history) - 1: reply},
-            turns_state: [*(turns or []), answer][-MAX_TURNS:],
-            source_view: passages.PLACEHOLDER_SOURCE,
-            **show(answer),
-        }
+        yield from _respond(service, ui, question, history, answers, turns, request)
 
-    def open_chip(i: int):
-        def handler(chips_now: list[Chip]):
-            if not chips_now or i >= len(chips_now):
-                return passages.PLACEHOLDER_SOURCE, ""
-            chip = chips_now[i]
-            try:
-                source = service.assistant().open_citation(chip.citation)
-            except Exception as exc:
-                return render.error_html(error_text(exc)), ""
-            return passages.source_html(chip, source), chip.citation.doc_id if source.current else ""
+    def on_select(answers: dict, evt: gr.SelectData) -> dict:
+        return _on_select(ui, answers, evt)
 
-        return handler
+    def on_like(answers: dict, data: gr.LikeData, request: gr.Request) -> str:
+        return _on_like(service, answers, data, request)
 
-    def on_select(answers: dict, evt: gr.SelectData):
-        """Clicking an earlier answer brings its citations back under the chat."""
-        index = evt.index if isinstance(evt.index, int) else evt.index[0]
-        reply = (answers or {}).get(index)
-        return show(reply.answer) if reply is not None else {}
-
-    def on_like(answers: dict, data: gr.LikeData, request: gr.Request):
-        index = data.index if isinstance(data.index, int) else data.index[0]
-        reply = (answers or {}).get(index)
-        if reply is None:
-            return "⚠️ این پیام پاسخی برای ارزیابی ندارد. / Nothing to rate in this message."
-        rating = {True: 1, False: -1}.get(data.liked)  # type: ignore[call-overload]
-        try:
-            service.rate(reply, rating, f"{client_key(request)}:{index}")
-        except Exception as exc:
-            return f"⚠️ {render.md_escape(error_text(exc))}"
-        if rating == 1:
-            return "👍 سپاس از بازخورد شما. / Thanks for your feedback."
-        if rating == -1:
-            return "👎 سپاس؛ بازخورد شما ثبت شد. / Thanks; your feedback was recorded."
-        return "بازخورد برداشته شد. / Feedback removed."
-
-    outputs = [chatbot, question_box, status, answers_state, turns_state, chips_state, chips_md]
-    outputs += [source_view, answer_table, *chips]
-    for trigger in (question_box.submit, ask_btn.click):
+    outputs = [ui.chatbot, ui.question_box, ui.status, ui.answers, ui.turns, ui.chips_now, ui.chips_md]
+    outputs += [ui.source_view, ui.answer_table, *ui.chips]
+    for trigger in (ui.question_box.submit, ui.ask_btn.click):
         trigger(
             respond,
-            [question_box, chatbot, answers_state, turns_state],
+            [ui.question_box, ui.chatbot, ui.answers, ui.turns],
             outputs,
-            api_visibility="private",
-            concurrency_limit=settings.max_queue,
+            concurrency_limit=service.settings.max_queue,
             concurrency_id="questions",
+            **private,
         )
-    for i, chip in enumerate(chips):
-        chip.click(open_chip(i), [chips_state], [source_view, open_doc], api_visibility="private")
-    chatbot.select(
-        on_select, [answers_state], [chips_state, chips_md, answer_table, *chips], api_visibility="private"
-    )
-    chatbot.clear(
-        lambda: [{}, [], [], "", passages.PLACEHOLDER_SOURCE, "", [], *chip_buttons([])],
-        None,
-        [answers_state, turns_state, chips_state, chips_md, source_view, open_doc, answer_table, *chips],
-        api_visibility="private",
-    )
-    chatbot.like(on_like, [answers_state], [status], api_visibility="private")
-    return ChatTab(whole_btn=whole_btn, open_doc=open_doc, answer_table=answer_table)
+    for i, chip in enumerate(ui.chips):
+        chip.click(partial(_open_chip, service, i), [ui.chips_now], [ui.source_view, ui.open_doc], **private)
+    shown = [ui.chips_now, ui.chips_md, ui.answer_table, *ui.chips]
+    ui.chatbot.select(on_select, [ui.answers], shown, **private)
+    cleared = [ui.answers, ui.turns, ui.chips_now, ui.chips_md, ui.source_view, ui.open_doc, ui.answer_table]
+    ui.chatbot.clear(_cleared, None, [*cleared, *ui.chips], **private)
+    ui.chatbot.like(on_like, [ui.answers], [ui.status], **private)
+    return ChatTab(whole_btn=ui.whole_btn, open_doc=ui.open_doc, answer_table=ui.answer_table)
