@@ -2,8 +2,9 @@
 
 Why: a question's embedding is most of what an answer costs.  PyTorch needs
 ~40 ms for one short question on this 2-core machine; ONNX Runtime gives the
-same vectors (max difference ~1e-7, checked at export) in ~13 ms, and runs
-several questions at once without PyTorch's per-call overhead.
+same vectors (max difference ~1e-7, checked at export) in ~13 ms once its
+attention, GELU and layer norms are fused, and it never loads PyTorch weights
+in a server.
 
 The graph is exported once per model fingerprint into the models folder,
 beside a small JSON *recipe* (pooling, normalization, prompts, length), so a
@@ -28,7 +29,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-EXPORT_VERSION = "1"
+EXPORT_VERSION = "2"  # 2: eager attention, fused by ONNX Runtime's transformer optimizer
 _PROBES = ("اعتماد در روابط عمومی چگونه ساخته می‌شود؟", "PR", "همدلی، عدالت، ثبات و حمایت " * 6)
 _TOLERANCE = 1e-4
 
@@ -76,40 +77,12 @@ def recipe_of(model) -> Recipe:
 
 
 def export(model, graph: Path, recipe_path: Path) -> Recipe:
-    """Trace the transformer to ONNX, check it against sentence-transformers, then publish."""
-    import torch
-
+    """Trace the transformer to ONNX, fuse it, check it against sentence-transformers, then publish."""
     recipe = recipe_of(model)
-    transformer = model[0].auto_model.eval()
-
-    class Hidden(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.inner = transformer
-
-        def forward(self, input_ids, attention_mask):
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-
-    sample = model.tokenizer(list(_PROBES[:2]), return_tensors="pt", padding=True)
     graph.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=graph.parent) as tmp:
-        draft = Path(tmp) / "model.onnx"
-        axes = {"batch": 0, "tokens": 1}
-        with torch.inference_mode(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the tracer's notes on shapes; the check below is what counts
-            torch.onnx.export(
-                Hidden(),
-                (sample["input_ids"], sample["attention_mask"]),
-                str(draft),
-                input_names=["input_ids", "attention_mask"],
-                output_names=["hidden"],
-                dynamic_axes={
-                    name: {v: k for k, v in axes.items()}
-                    for name in ("input_ids", "attention_mask", "hidden")
-                },
-                opset_version=17,
-                dynamo=False,
-            )
+        draft = _trace(model, Path(tmp) / "traced.onnx")
+        draft = _fuse(model, draft, Path(tmp) / "fused.onnx")
         encoder = OnnxEncoder(draft, model.tokenizer, recipe)
         expected = model.encode(
             list(_PROBES),
@@ -122,7 +95,70 @@ def export(model, graph: Path, recipe_path: Path) -> Recipe:
             raise NotExportable(f"ONNX output differs by {worst:.2e}")
         os.replace(draft, graph)
     recipe_path.write_text(json.dumps(asdict(recipe), ensure_ascii=False, indent=1), encoding="utf-8")
+    fingerprint = graph.name.rsplit("-v", 1)[0]
+    for stale in graph.parent.glob(f"{fingerprint}-v*"):  # earlier exports of this model (~470 MB each)
+        if stale not in (graph, recipe_path):
+            stale.unlink(missing_ok=True)
     return recipe
+
+
+def _trace(model, path: Path) -> Path:
+    """Input ids and mask → last hidden state, with plain (eager) attention the optimizer can fuse."""
+    import torch
+
+    transformer = model[0].auto_model.eval()
+    before = transformer.config._attn_implementation
+    transformer.set_attn_implementation("eager")
+
+    class Hidden(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = transformer
+
+        def forward(self, input_ids, attention_mask):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    sample = model.tokenizer(list(_PROBES[:2]), return_tensors="pt", padding=True)
+    axes = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "hidden")}
+    try:
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tracer's notes on shapes; export() checks the result
+            torch.onnx.export(
+                Hidden(),
+                (sample["input_ids"], sample["attention_mask"]),
+                str(path),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["hidden"],
+                dynamic_axes=axes,
+                opset_version=17,
+                dynamo=False,
+            )
+    finally:
+        transformer.set_attn_implementation(before)
+    return path
+
+
+def _fuse(model, traced: Path, path: Path) -> Path:
+    """Attention, GELU and layer norms fused into ONNX Runtime's own kernels (~1.3× on this CPU).
+
+    A BERT-shaped encoder (XLM-RoBERTa, e5) is what the optimizer knows; for
+    anything else it leaves the graph as traced, which is still correct.
+    """
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    config = model[0].auto_model.config
+    try:
+        fused = optimize_model(
+            str(traced),
+            model_type="bert",
+            num_heads=config.num_attention_heads,
+            hidden_size=config.hidden_size,
+        )
+        fused.save_model_to_file(str(path))
+    except Exception as exc:  # an unfamiliar graph: keep the traced one
+        log.info("ONNX graph not fused (%s: %s)", type(exc).__name__, exc)
+        return traced
+    return path
 
 
 def load_recipe(recipe_path: Path) -> Recipe:
