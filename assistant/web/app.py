@@ -15,7 +15,15 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
+import importlib.util
+import sys
 from typing import Any
+
+# Gradio tries `import matplotlib` twice for every event (to pin a plotting backend).  We draw
+# no plots and do not install it, and a failed import is not cached: each try walked sys.path
+# on the server's event loop, a tenth of its time under load.  None in sys.modules fails fast.
+if importlib.util.find_spec("matplotlib") is None:
+    sys.modules.setdefault("matplotlib", None)
 
 import gradio as gr
 
@@ -92,7 +100,9 @@ def serve(
     service = get_service(settings)
     service.prepare()
     app = app or build_demo(settings)
-    app.queue(max_size=settings.max_queue * 4, default_concurrency_limit=4)
+    # queue positions every 2 s, not to every waiting client each time any job starts or ends
+    # (with fifty waiting that was thousands of messages a second on the event loop)
+    app.queue(max_size=settings.max_queue * 4, default_concurrency_limit=4, status_update_rate=2)
     app.launch(
         server_name=host,
         server_port=port,
