@@ -21,6 +21,7 @@ from .answerable import (
     content_words,
     expected_type,
     features,
+    gap,
     has_type,
 )
 from .cite import citation, passage_citations
@@ -84,8 +85,10 @@ class Draft:
     """The answer the extractive answerer would give, and what the abstention decision reads."""
 
     quotes: list[Quote]
+    signals: Signals
     features: dict[str, float]
     probability: float = 0.0
+    record: bool = False  # quoted from the document's own record (speaker, role, date): always answers
 
 
 def _coverage(query_terms: list[str], text_terms: set[str]) -> float:
@@ -185,18 +188,25 @@ class ExtractiveAnswerer:
         index = evidence.index
         answer_text = " ".join(index.documents[q.doc_id].text[q.start : q.end] for q in quotes)
         chunks = {h.chunk.chunk_id: h.chunk.text for h in evidence.hits}
-        passage_text = " ".join(dict.fromkeys(chunks.get(q.chunk_id, "") for q in quotes))
+        quoted = dict.fromkeys(q.chunk_id for q in quotes)
+        passage_text = " ".join(chunks.get(c, "") for c in quoted)
+        other_text = " ".join(t for c, t in list(chunks.items())[: self.passages] if c not in quoted)
         signals = Signals(
             question=normalize(evidence.question),
-            dense=evidence.scores.dense,
-            sparse=evidence.scores.sparse,
             best_dense=cands[best].dense,
+            dense_gap=gap(evidence.scores.dense, relative=False),
+            sparse_gap=gap(evidence.scores.sparse, relative=True),
             unit_sim=float(sims[best]),
             answer_text=normalize(answer_text),
             passage_text=normalize(passage_text),
+            other_text=normalize(other_text),
+            unit_gap=_unit_gap(sims, cands, best),
+            opening=float(not evidence.index.documents[cands[best].doc_id].text[: cands[best].start].strip()),
+            unit_rank=float(cands[best].rank),
         )
         values = features(signals)
-        return Draft(quotes, values, 1.0 if record is not None else self.model.probability(values))
+        probability = 1.0 if record is not None else self.model.probability(values)
+        return Draft(quotes, signals, values, probability, record is not None)
 
     def _prose_quotes(
         self, cands: list[_Candidate], scores: np.ndarray, order: list[int], question: str
@@ -275,6 +285,12 @@ def _list_quotes(text: str, lead: _Candidate, score: float) -> list[Quote]:
             start, end = start + term[0], start + term[1]
         quotes.append(Quote(lead.doc_id, lead.chunk_id, start, end, score, item=True))
     return quotes
+
+
+def _unit_gap(sims: np.ndarray, cands: list[_Candidate], best: int) -> float:
+    """How far the chosen unit's cosine stands above every other unit's (0 when it is alone)."""
+    others = [float(sims[i]) for i in range(len(cands)) if i != best]
+    return float(sims[best]) - max(others) if others else 0.0
 
 
 def _scoring_text(index: Index, cand: _Candidate) -> str:

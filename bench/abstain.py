@@ -24,12 +24,13 @@ import hashlib
 import json
 import sys
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from assistant.answer import Evidence
-from assistant.answerable import FEATURES, MODEL_PATH, AnswerabilityModel, fit_logistic
+from assistant.answer import Draft, Evidence
+from assistant.answerable import FEATURES, MODEL_PATH, AnswerabilityModel, Signals, features, fit_logistic
 from assistant.config import Settings
 from assistant.embed import Embedder
 from assistant.evaluate import (
@@ -51,14 +52,18 @@ def _fold(context: str) -> str:
     return "A" if hashlib.sha1(context.encode()).digest()[0] % 2 == 0 else "B"
 
 
-def _row(name: str, item: QAItem, answerable: bool, text: str, values: dict | None) -> dict:
+def _row(name: str, item: QAItem, answerable: bool, text: str, draft: Draft | None) -> dict:
+    """One drafted answer: its text and the raw signals (features are recomputed from them)."""
     return {
         "set": name,
         "id": item.id,
+        "question": item.question,
         "fold": _fold(item.context) if item.context else "",
         "answerable": answerable,
-        "contains": bool(answerable and values and contains(text, item.answers)),
-        "features": values or dict.fromkeys(FEATURES, 0.0),
+        "text": text,
+        "contains": bool(answerable and draft and contains(text, item.answers)),
+        "record": bool(draft and draft.record),
+        "signals": asdict(draft.signals) if draft else None,
     }
 
 
@@ -78,7 +83,7 @@ def draft_rows(assistant: Assistant, items: list[QAItem], name: str, leave_gold_
             evidence = Evidence(item.question, hits, side_scores, assistant.index)
             draft = answerer.draft(evidence)
             text = answerer.render(evidence, draft).text if draft else ""
-            rows.append(_row(set_name, item, answerable, text, draft.features if draft else None))
+            rows.append(_row(set_name, item, answerable, text, draft))
     return rows
 
 
@@ -109,7 +114,7 @@ def collect(eval_dir: Path, embedder: Embedder, name: str) -> list[dict]:
 def point(rows: list[dict], model: AnswerabilityModel, threshold: float) -> dict[str, float]:
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
-    answers = {id(r): model.probability(r["features"]) >= threshold for r in rows}
+    answers = {id(r): r["record"] or model.probability(r["features"]) >= threshold for r in rows}
     out: dict[str, float] = {}
     if unanswerable:
         out["abstained_of_unanswerable"] = round(
@@ -194,6 +199,9 @@ def main() -> None:
             rows += drafted
     if args.draft_only:
         return
+    for r in rows:  # recomputed, so a change of features needs no new drafts
+        signals = r["signals"]
+        r["features"] = features(Signals(**signals)) if signals else dict.fromkeys(FEATURES, 0.0)
     model = AnswerabilityModel.load()
     if args.fit:
         model = fit(rows)
