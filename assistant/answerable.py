@@ -309,6 +309,9 @@ FEATURES = (
     "elsewhere_in_passage",
     "elsewhere_retrieved",
     "question_words",
+    "unit_gap",
+    "opening",
+    "unit_rank",
 )
 
 
@@ -375,6 +378,9 @@ def features(s: Signals) -> dict[str, float]:
             default=0.0,
         ),
         "question_words": float(len(q_words)),
+        "unit_gap": s.unit_gap,
+        "opening": s.opening,
+        "unit_rank": s.unit_rank,
     }
 
 
