@@ -2,13 +2,17 @@
 
 Being on topic is not enough: inside one domain every question retrieves a
 passage about the right subject.  What gives an unanswerable question away is
-that its *specific* words — the rare ones, weighted by how rare they are in
-Persian generally (shekar's word counts) — are missing from the quoted
-sentence and its passage, that the sentence lacks the kind of thing asked for
-(a person, a date, a number, a place, a reason), and that the best passage
-does not stand out from the rest.  These features feed a logistic regression
-whose parameters are plain JSON in ``assistant/data/answerable.json``
-(refitted by ``bench/abstain.py --fit``).
+that its own words are missing from the quoted sentence and its passage —
+counted per word, so a plain relation word («مادر» over a paragraph that names
+only the person) counts as much as a rare name, and weighted by how rare they
+are in Persian generally (shekar's word counts) — or found only in another
+retrieved passage (an entity swapped); that the quoted unit barely stands out
+from the others or is just the document's opening sentence; and that the best
+passage does not stand out from the rest.  Words are matched loosely (spelling
+variants, verb stems, spoken endings, one-letter typos) so a paraphrase is not
+mistaken for a missing word.  These features feed a logistic regression whose
+parameters are plain JSON in ``assistant/data/answerable.json`` (refitted by
+``bench/abstain.py --fit`` from cached raw :class:`Signals`).
 """
 
 from __future__ import annotations
