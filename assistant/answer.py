@@ -19,9 +19,9 @@ from .answerable import (
     Signals,
     WordSet,
     content_words,
-    expected_type,
     features,
-    has_type,
+    gap,
+    rarity,
 )
 from .cite import citation, passage_citations
 from .embed import Embedder
@@ -30,7 +30,6 @@ from .meta import record_span
 from .normalize import normalize
 from .retrieve import Scores
 from .schema import Answer, AnswerSentence, Hit
-from .tokens import terms
 from .units import BARE, DEFINITION, LEAD_IN, Unit, definition_term, passage_units
 
 ABSTAIN_TEXT = "منابع موجود پاسخ این پرسش را ندارند."
@@ -84,13 +83,19 @@ class Draft:
     """The answer the extractive answerer would give, and what the abstention decision reads."""
 
     quotes: list[Quote]
+    signals: Signals
     features: dict[str, float]
     probability: float = 0.0
+    record: bool = False  # quoted from the document's own record (speaker, role, date): always answers
 
 
-def _coverage(query_terms: list[str], text_terms: set[str]) -> float:
-    unique = set(query_terms)
-    return len(unique & text_terms) / len(unique) if unique else 0.0
+def _found_share(question_words: list[str], weights: list[float], text: str) -> float:
+    """Rarity-weighted share of the question's words found (loosely) in a unit."""
+    total = sum(weights)
+    if not total:
+        return 0.0
+    unit = WordSet(text)
+    return sum(w * unit.found(q) for q, w in zip(question_words, weights, strict=True)) / total
 
 
 class ExtractiveAnswerer:
@@ -102,7 +107,7 @@ class ExtractiveAnswerer:
         embedder: Embedder,
         max_sentences: int = 3,
         passages: int = 4,
-        margin: float = 0.06,
+        margin: float = 0.08,
         model: AnswerabilityModel | None = None,
     ):
         self.embedder = embedder
@@ -150,15 +155,17 @@ class ExtractiveAnswerer:
         """(ranking score, plain cosine) of every candidate unit."""
         normalized = [normalize(_scoring_text(evidence.index, c)) for c in cands]
         sims = self._embed_sentences(normalized) @ evidence.scores.query_vector
-        coverage = [_coverage(evidence.scores.query_terms, set(terms(n))) for n in normalized]
+        question = normalize(evidence.question)
+        q_words = content_words(question)
+        weights = [rarity(w) for w in q_words]
+        # the question's own words, loosely matched (measured on PersianQA and ParsiNLU: +0.6 and
+        # +4.8 points answer_contains over BM25-term coverage and an answer-type bonus)
+        found = np.array([_found_share(q_words, weights, n) for n in normalized])
         prior = np.array([0.02 / c.rank for c in cands])
         # a bare title or name line matches every question about its topic but answers none
         short = np.array([0.05 if len(c.text.split()) < 6 else 0.0 for c in cands])
-        question = normalize(evidence.question)
         named = np.array([0.06 if _term_asked(c, question) else 0.0 for c in cands])
-        kind = expected_type(question)
-        typed = np.array([0.04 if has_type(kind, n) else 0.0 for n in normalized])
-        return sims + 0.1 * np.array(coverage) + prior - short + named + typed, sims
+        return sims + 0.03 * found + prior - short + named, sims
 
     def draft(self, evidence: Evidence) -> Draft | None:
         """What would be quoted, with the answerability features; None when nothing was retrieved."""
@@ -185,18 +192,25 @@ class ExtractiveAnswerer:
         index = evidence.index
         answer_text = " ".join(index.documents[q.doc_id].text[q.start : q.end] for q in quotes)
         chunks = {h.chunk.chunk_id: h.chunk.text for h in evidence.hits}
-        passage_text = " ".join(dict.fromkeys(chunks.get(q.chunk_id, "") for q in quotes))
+        quoted = dict.fromkeys(q.chunk_id for q in quotes)
+        passage_text = " ".join(chunks.get(c, "") for c in quoted)
+        other_text = " ".join(t for c, t in list(chunks.items())[: self.passages] if c not in quoted)
         signals = Signals(
             question=normalize(evidence.question),
-            dense=evidence.scores.dense,
-            sparse=evidence.scores.sparse,
             best_dense=cands[best].dense,
+            dense_gap=gap(evidence.scores.dense, relative=False),
+            sparse_gap=gap(evidence.scores.sparse, relative=True),
             unit_sim=float(sims[best]),
             answer_text=normalize(answer_text),
             passage_text=normalize(passage_text),
+            other_text=normalize(other_text),
+            unit_gap=_unit_gap(sims, cands, best),
+            opening=float(not evidence.index.documents[cands[best].doc_id].text[: cands[best].start].strip()),
+            unit_rank=float(cands[best].rank),
         )
         values = features(signals)
-        return Draft(quotes, values, 1.0 if record is not None else self.model.probability(values))
+        probability = 1.0 if record is not None else self.model.probability(values)
+        return Draft(quotes, signals, values, probability, record is not None)
 
     def _prose_quotes(
         self, cands: list[_Candidate], scores: np.ndarray, order: list[int], question: str
@@ -275,6 +289,12 @@ def _list_quotes(text: str, lead: _Candidate, score: float) -> list[Quote]:
             start, end = start + term[0], start + term[1]
         quotes.append(Quote(lead.doc_id, lead.chunk_id, start, end, score, item=True))
     return quotes
+
+
+def _unit_gap(sims: np.ndarray, cands: list[_Candidate], best: int) -> float:
+    """How far the chosen unit's cosine stands above every other unit's (0 when it is alone)."""
+    others = [float(sims[i]) for i in range(len(cands)) if i != best]
+    return float(sims[best]) - max(others) if others else 0.0
 
 
 def _scoring_text(index: Index, cand: _Candidate) -> str:

@@ -2,13 +2,17 @@
 
 Being on topic is not enough: inside one domain every question retrieves a
 passage about the right subject.  What gives an unanswerable question away is
-that its *specific* words — the rare ones, weighted by how rare they are in
-Persian generally (shekar's word counts) — are missing from the quoted
-sentence and its passage, that the sentence lacks the kind of thing asked for
-(a person, a date, a number, a place, a reason), and that the best passage
-does not stand out from the rest.  These features feed a logistic regression
-whose parameters are plain JSON in ``assistant/data/answerable.json``
-(refitted by ``bench/abstain.py --fit``).
+that its own words are missing from the quoted sentence and its passage —
+counted per word, so a plain relation word («مادر» over a paragraph that names
+only the person) counts as much as a rare name, and weighted by how rare they
+are in Persian generally (shekar's word counts) — or found only in another
+retrieved passage (an entity swapped); that the quoted unit barely stands out
+from the others or is just the document's opening sentence; and that the best
+passage does not stand out from the rest.  Words are matched loosely (spelling
+variants, verb stems, spoken endings, one-letter typos) so a paraphrase is not
+mistaken for a missing word.  These features feed a logistic regression whose
+parameters are plain JSON in ``assistant/data/answerable.json`` (refitted by
+``bench/abstain.py --fit`` from cached raw :class:`Signals`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from shekar import Lemmatizer
 from shekar import data as shekar_data
 
 from .tokens import STOPWORDS, ZWNJ, stem, words
@@ -60,6 +65,36 @@ _QUESTION_WORDS = frozenset(
         "دارند",
         "نام",
         "اسم",
+        # spoken forms and light verbs: their absence from a source says nothing
+        "کیه",
+        "کدوم",
+        "کدومه",
+        "کدوما",
+        "چجوری",
+        "چطوری",
+        "چیا",
+        "چندتا",
+        "چندبار",
+        "چندمین",
+        "کجان",
+        "میشه",
+        "میشن",
+        "میکنه",
+        "میکنن",
+        "هستن",
+        "هستند",
+        "بوده",
+        "باشد",
+        "میباشد",
+        "شده",
+        "شدند",
+        "کرد",
+        "کرده",
+        "کردند",
+        "داشت",
+        "داشته",
+        "داره",
+        "دارن",
     ]
 )
 
@@ -184,19 +219,68 @@ def has_type(kind: str, normalized_text: str) -> bool:
     return bool(kind) and bool(UNIT_TYPES[kind].search(normalized_text.replace(ZWNJ, " ")))
 
 
+_DIACRITICS = re.compile("[\u064b-\u065f\u0670]")
+_LETTERS = str.maketrans({"آ": "ا", "أ": "ا", "إ": "ا", "ؤ": "و", "ۀ": "ه", "ة": "ه", "ي": "ی", "ك": "ک"})
+
+
+def fold(word: str) -> str:
+    """A word as spelled loosely: no ZWNJ or diacritics, «آ/أ/ؤ/ۀ» as «ا/ا/و/ه» (تأسیس = تاسیس)."""
+    return _DIACRITICS.sub("", word.replace(ZWNJ, "")).translate(_LETTERS)
+
+
+@lru_cache(maxsize=1)
+def _lemmatizer() -> Lemmatizer:
+    return Lemmatizer()
+
+
+@lru_cache(maxsize=100_000)
+def _forms(word: str) -> tuple[str, ...]:
+    """The folded surface, stem and verb stems («می‌گویند» → گفت, گوی) of one word."""
+    forms = {fold(word), fold(stem(word))}
+    lemma = _lemmatizer()(word) if len(word) > 2 else word
+    if lemma and "/" in lemma:
+        forms.update(fold(part) for part in lemma.split("/") if len(part) > 1)
+    return tuple(f for f in forms if f)
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
 class WordSet:
-    """A text's words and stems, for 'is this question word here?' (prefix match counts half)."""
+    """A text's words in loose forms, for 'is this question word here?'.
+
+    1 for the same word, stem or verb stem (also a spoken «-ه» ending: «کشوره» = کشور, and a
+    ZWNJ compound whose parts are all here), 0.75 for one letter off (a typo), 0.5 when only
+    the first four letters of the stem match, else 0.
+    """
 
     def __init__(self, normalized_text: str):
-        surface = words(normalized_text)
-        self.words = {w.replace(ZWNJ, "") for w in surface}
-        self.stems = {stem(w) for w in surface}
-        self.prefixes = {s[:4] for s in self.stems if len(s) >= 5}
+        self.forms: set[str] = set()
+        for w in words(normalized_text):
+            self.forms.update(_forms(w))
+        self.prefixes = {f[:4] for f in self.forms if len(f) >= 5}
+        long = [f for f in self.forms if len(f) >= 5]
+        self.near = set(long).union(*(_deletions(f) for f in long)) if long else set()
+
+    def _exact(self, word: str) -> bool:
+        if any(f in self.forms for f in _forms(word)):
+            return True
+        plain = fold(word)
+        for ending in ("یه", "ه"):  # spoken copula: «رنگیه», «شرکته»
+            stripped = plain[: -len(ending)]
+            if plain.endswith(ending) and len(stripped) >= 3 and stripped in self.forms:
+                return True
+        parts = [p for p in word.split(ZWNJ) if len(p) > 1]
+        return len(parts) > 1 and all(any(f in self.forms for f in _forms(p)) for p in parts)
 
     def found(self, word: str) -> float:
-        s = stem(word)
-        if word.replace(ZWNJ, "") in self.words or s in self.stems:
+        if self._exact(word):
             return 1.0
+        plain = fold(word)
+        if len(plain) >= 5 and (plain in self.near or not _deletions(plain).isdisjoint(self.near)):
+            return 0.75
+        s = fold(stem(word))
         return 0.5 if len(s) >= 5 and s[:4] in self.prefixes else 0.0
 
 
@@ -223,23 +307,38 @@ FEATURES = (
     "rarest_missing",
     "type_missing",
     "negation",
+    "absent_passage",
+    "absent_answer",
+    "rarest_absent_answer",
+    "elsewhere_in_passage",
+    "elsewhere_retrieved",
+    "question_words",
+    "unit_gap",
+    "opening",
+    "unit_rank",
 )
 
 
 @dataclass(frozen=True)
 class Signals:
-    """What the decision needs from retrieval and from the chosen quote."""
+    """What the decision reads from retrieval and from the chosen quote: plain numbers and
+    normalized texts, so the benchmark can cache them and refit without drafting again."""
 
     question: str  # normalized
-    dense: np.ndarray  # every passage's dense cosine
-    sparse: np.ndarray  # every passage's BM25 score
     best_dense: float  # the quoted passage's cosine
+    dense_gap: float  # best dense cosine minus the second
+    sparse_gap: float  # (best BM25 - second) / best
     unit_sim: float  # the best quoted unit's cosine
     answer_text: str  # normalized text of what would be quoted
     passage_text: str  # normalized text of the passage(s) it comes from
+    other_text: str = ""  # normalized text of the other retrieved passages
+    unit_gap: float = 0.0  # the best unit's cosine minus the next best unit's
+    opening: float = 0.0  # 1 when the quote opens its document (what a mere topic match falls back on)
+    unit_rank: float = 1.0  # retrieval rank of the passage the quote comes from
 
 
-def _gap(values: np.ndarray, relative: bool) -> float:
+def gap(values: np.ndarray, relative: bool) -> float:
+    """The best value's lead over the second (as a share of the best when ``relative``)."""
     if values.size < 2:
         return 0.0
     top = np.partition(values, -2)[-2:]
@@ -251,13 +350,17 @@ def _gap(values: np.ndarray, relative: bool) -> float:
 
 def features(s: Signals) -> dict[str, float]:
     q_words = content_words(s.question)
-    missing_answer, _ = missing_share(q_words, WordSet(s.answer_text))
-    missing_passage, rarest = missing_share(q_words, WordSet(s.passage_text))
+    answer, passage, others = WordSet(s.answer_text), WordSet(s.passage_text), WordSet(s.other_text)
+    missing_answer, _ = missing_share(q_words, answer)
+    missing_passage, rarest = missing_share(q_words, passage)
     kind = expected_type(s.question)
+    in_answer = [answer.found(w) for w in q_words]
+    in_passage = [passage.found(w) for w in q_words]
+    rare = [rarity(w) for w in q_words]
     return {
         "dense": s.best_dense,
-        "dense_gap": _gap(s.dense, relative=False),
-        "sparse_gap": _gap(s.sparse, relative=True),
+        "dense_gap": s.dense_gap,
+        "sparse_gap": s.sparse_gap,
         "unit_sim": s.unit_sim,
         "agreement": s.unit_sim - s.best_dense,
         "missing_answer": missing_answer,
@@ -265,6 +368,23 @@ def features(s: Signals) -> dict[str, float]:
         "rarest_missing": rarest,
         "type_missing": float(bool(kind) and not has_type(kind, s.answer_text)),
         "negation": float(bool(_NEGATION.search(s.question.replace(ZWNJ, " ")))),
+        # per word, unweighted: a plain relation word («مادر») missing counts as much as a name
+        "absent_passage": sum(1 - f for f in in_passage),
+        "absent_answer": sum(1 - f for f in in_answer),
+        "rarest_absent_answer": max((r for r, f in zip(rare, in_answer, strict=True) if f < 1), default=0.0),
+        # the question's word is in the passage but not in the quoted sentence: it quotes another thing
+        "elsewhere_in_passage": max(
+            (r for r, a, p in zip(rare, in_answer, in_passage, strict=True) if a < 1 <= p), default=0.0
+        ),
+        # the word is in another retrieved passage, not the quoted one: an entity swapped
+        "elsewhere_retrieved": max(
+            (r for w, r, p in zip(q_words, rare, in_passage, strict=True) if p < 1 and others.found(w) >= 1),
+            default=0.0,
+        ),
+        "question_words": float(len(q_words)),
+        "unit_gap": s.unit_gap,
+        "opening": s.opening,
+        "unit_rank": s.unit_rank,
     }
 
 

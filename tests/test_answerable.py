@@ -7,11 +7,22 @@ the date wording and the logistic fit are pure logic and tested on their own.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from assistant.answerable import FEATURES, AnswerabilityModel, expected_type, fit_logistic, rarity
+from assistant.answerable import (
+    FEATURES,
+    AnswerabilityModel,
+    Signals,
+    WordSet,
+    expected_type,
+    features,
+    fit_logistic,
+    fold,
+    rarity,
+)
 from assistant.evaluate import QAItem, evidence_for, gold_chunks
 from assistant.meta import jalali_words
 from assistant.normalize import normalize
@@ -71,7 +82,7 @@ def test_in_domain_questions_the_corpus_does_not_answer_abstain(assistant, qa_it
     assert len(unanswerable) >= 20
     answers = [assistant.ask(i["question"]) for i in unanswerable]
     abstained = [a for a in answers if a.abstained]
-    assert len(abstained) / len(answers) >= 0.85, [a.question for a in answers if not a.abstained]
+    assert len(abstained) / len(answers) >= 0.9, [a.question for a in answers if not a.abstained]
     for answer in abstained:
         assert answer.citations == [] and answer.related
         _verbatim(assistant, answer)
@@ -126,3 +137,33 @@ def test_logistic_fit_separates_and_model_json_round_trips(tmp_path):
     model.save(path)
     assert json.loads(path.read_text())["features"] == list(FEATURES)
     assert AnswerabilityModel.load(path).probability(rows[0]) == pytest.approx(model.probability(rows[0]))
+
+
+def test_loose_word_matching_spelling_verbs_spoken_forms_and_typos():
+    text = WordSet(normalize("باشگاه در سال ۱۹۰۲ تأسیس شد و آتیلا گفت که دانشگاه کمبریج در شهر است."))
+    assert fold("تأسیس") == fold("تاسیس") == "تاسیس"
+    assert text.found("تاسیس") == 1.0  # hamza spelled or not
+    assert text.found("اتیلا") == 1.0  # «آ» written as «ا»
+    assert text.found(normalize("می‌گویند")) == 1.0  # the verb's stems: گفت / گوی
+    assert text.found("شهره") == 1.0  # spoken copula «-ه»
+    assert text.found("داشنگاه") == 0.75  # one letter off
+    assert text.found("مادر") == 0.0
+
+
+def test_a_relation_word_missing_from_the_passage_is_counted_whatever_its_rarity():
+    passage = normalize("فرهاد مجیدی بازیکن فوتبال اهل ایران است. وی یک برادر و دو خواهر دارد.")
+    signals = Signals(
+        question=normalize("اسم مادر فرهاد مجیدی چیست؟"),
+        best_dense=0.9,
+        dense_gap=0.01,
+        sparse_gap=0.1,
+        unit_sim=0.9,
+        answer_text=passage,
+        passage_text=passage,
+        other_text=normalize("مادر او معلم بود."),
+    )
+    values = features(signals)
+    assert values["absent_passage"] == 1.0 and values["absent_answer"] == 1.0
+    assert values["elsewhere_retrieved"] == pytest.approx(rarity("مادر"))  # found in another passage
+    answered = features(replace(signals, question=normalize("فرهاد مجیدی چند خواهر دارد؟")))
+    assert answered["absent_passage"] == 0.0 and answered["elsewhere_retrieved"] == 0.0

@@ -126,9 +126,9 @@ def test_own_conversations_resolve_answer_and_abstain(assistant):
     answerable = [r for r in rows if r["answers"]]
     answered = [r for r in answerable if not r["answer"].abstained]
     correct = [r for r in answered if contains(r["answer"].text, tuple(r["answers"]))]
-    assert len(answered) / len(answerable) >= 0.9 and len(correct) / len(answerable) >= 0.7
+    assert len(answered) / len(answerable) >= 0.9 and len(correct) / len(answerable) >= 0.9
     unanswerable = [r for r in rows if not r["answers"]]
-    assert sum(r["answer"].abstained for r in unanswerable) / len(unanswerable) >= 0.6
+    assert all(r["answer"].abstained for r in unanswerable), [r["question"] for r in unanswerable]
     for r in answered:
         doc = assistant.index.documents
         assert all(doc[c.doc_id].text[c.start : c.end] == c.text for c in r["answer"].citations)
