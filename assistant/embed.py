@@ -96,21 +96,52 @@ class Embedder:
         with self._load_lock:
             if "onnx" in self.__dict__:
                 return self.__dict__["onnx"]
-            if self.backend != "onnx":
-                return None
-            graph, recipe_path = paths(self._models_dir, self.fingerprint)
-            try:
-                if graph.exists() and recipe_path.exists():
-                    recipe = load_recipe(recipe_path)
-                else:
-                    self._say(f"exporting {self.name} to ONNX (once)…")
-                    recipe = export(self.model, graph, recipe_path)
-                return OnnxEncoder(graph, self.tokenizer, recipe)
-            except NotExportable as exc:
-                log.info("%s runs on PyTorch: %s", self.name, exc)
-            except Exception as exc:  # any export failure only costs speed
-                log.warning("ONNX Runtime not used for %s (%s: %s)", self.name, type(exc).__name__, exc)
+            return self._open_onnx() if self.backend == "onnx" else None
+
+    def _open_onnx(self, model=None) -> OnnxEncoder | None:
+        graph, recipe_path = paths(self._models_dir, self.fingerprint)
+        try:
+            if graph.exists() and recipe_path.exists():
+                recipe = load_recipe(recipe_path)
+            else:
+                self._say(f"exporting {self.name} to ONNX (once)…")
+                recipe = export(model if model is not None else self.model, graph, recipe_path)
+            return OnnxEncoder(graph, self.tokenizer, recipe)
+        except NotExportable as exc:
+            log.info("%s runs on PyTorch: %s", self.name, exc)
+        except Exception as exc:  # any export failure only costs speed
+            log.warning("ONNX Runtime not used for %s (%s: %s)", self.name, type(exc).__name__, exc)
+        return None
+
+    def export_in_background(self) -> threading.Thread | None:
+        """On a server's first start: embed with PyTorch now, switch to ONNX Runtime when exported.
+
+        The export takes ~30 s once; a first start need not wait for it.  The
+        thread traces its own copy of the model (tracing switches the attention
+        implementation), and the switch is one assignment.
+        """
+        if self.backend != "onnx" or "onnx" in self.__dict__:
             return None
+        graph, recipe_path = paths(self._models_dir, self.fingerprint)
+        if graph.exists() and recipe_path.exists():
+            return None
+        with self._load_lock:
+            self.__dict__["onnx"] = None  # PyTorch until the thread is done
+
+        def run() -> None:
+            try:
+                copy = self._load_model()
+            except AssistantError as exc:
+                log.warning("ONNX export skipped: %s", exc)
+                return
+            encoder = self._open_onnx(copy)
+            if encoder is not None:
+                self.__dict__["onnx"] = encoder
+                self._say(f"{self.name} now runs on ONNX Runtime")
+
+        thread = threading.Thread(target=run, name="onnx-export", daemon=True)
+        thread.start()
+        return thread
 
     @property
     def recipe(self) -> Recipe | None:

@@ -125,10 +125,13 @@ class Assistant:
         embedder: Embedder | None = None,
         answerer: Callable[[Evidence], Answer] | None = None,
         build_if_missing: bool = True,
+        export_in_background: bool = False,
         say: Callable[[str], None] = print,
     ):
         self.settings = settings or Settings.from_env()
         self.embedder = embedder or Embedder(self.settings, say)
+        if export_in_background:  # a server's first start: no wait for the one-time ONNX export
+            self.embedder.export_in_background()
         if build_if_missing:
             index = ensure_index(self.settings, self.embedder, say)
         else:

@@ -95,3 +95,21 @@ def test_torch_backend_is_one_setting_away(settings, embedder):
     assert torch_only.onnx is None
     same = torch_only.embed_batch(TEXTS[:4], kind="query")
     assert np.abs(same - embedder.embed_batch(TEXTS[:4], kind="query")).max() < 1e-4
+
+
+def test_a_first_start_serves_on_pytorch_while_onnx_is_exported(tmp_path, settings, embedder):
+    """The server does not wait ~30 s for the export: PyTorch answers until ONNX Runtime takes over."""
+    from assistant.embed import Embedder
+    from assistant.onnx_encoder import paths
+
+    fresh = Embedder(settings)
+    fresh._models_dir = tmp_path  # as on a first start: no exported graph yet
+    thread = fresh.export_in_background()
+    assert thread is not None and fresh.onnx is None  # PyTorch meanwhile
+    during = fresh.embed_batch(TEXTS[:3], kind="query")
+    thread.join(300)
+    assert fresh.onnx is not None and all(p.is_file() for p in paths(tmp_path, fresh.fingerprint))
+    after = fresh.embed_batch(TEXTS[:3], kind="query")
+    assert np.abs(during - after).max() < 1e-4
+    assert np.abs(after - embedder.embed_batch(TEXTS[:3], kind="query")).max() < 1e-4
+    assert fresh.export_in_background() is None  # exported once

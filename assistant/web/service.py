@@ -134,7 +134,8 @@ class Service:
         """The one Assistant, built (and the index with it) on first call."""
         with self._lock:
             if self._assistant is None:
-                self._assistant = Assistant(self.settings, say=self.say)
+                # a first start serves on PyTorch while the model is exported to ONNX
+                self._assistant = Assistant(self.settings, say=self.say, export_in_background=True)
             return self._assistant
 
     def prepare(self) -> Assistant:
