@@ -18,8 +18,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 EXPORT_VERSION = "2"  # 2: eager attention, fused by ONNX Runtime's transformer optimizer
 _PROBES = ("اعتماد در روابط عمومی چگونه ساخته می‌شود؟", "PR", "همدلی، عدالت، ثبات و حمایت " * 6)
 _TOLERANCE = 1e-4
+_DRAFTS = "export-"  # prefix of an export's working folder
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,8 @@ def export(model, graph: Path, recipe_path: Path) -> Recipe:
     """Trace the transformer to ONNX, fuse it, check it against sentence-transformers, then publish."""
     recipe = recipe_of(model)
     graph.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=graph.parent) as tmp:
+    sweep_abandoned(graph.parent)
+    with tempfile.TemporaryDirectory(dir=graph.parent, prefix=_DRAFTS) as tmp:
         draft = _trace(model, Path(tmp) / "traced.onnx")
         draft = _fuse(model, draft, Path(tmp) / "fused.onnx")
         encoder = OnnxEncoder(draft, model.tokenizer, recipe)
@@ -100,6 +104,19 @@ def export(model, graph: Path, recipe_path: Path) -> Recipe:
         if stale not in (graph, recipe_path):
             stale.unlink(missing_ok=True)
     return recipe
+
+
+def sweep_abandoned(folder: Path, older_than: float = 3600.0) -> list[Path]:
+    """Remove drafts a killed export left behind (~1 GB each); a running export is younger."""
+    removed = []
+    for draft in folder.glob(f"{_DRAFTS}*"):
+        try:
+            if draft.is_dir() and time.time() - draft.stat().st_mtime > older_than:
+                shutil.rmtree(draft, ignore_errors=True)
+                removed.append(draft)
+        except OSError:  # another process removed it first
+            continue
+    return removed
 
 
 def _trace(model, path: Path) -> Path:

@@ -113,3 +113,21 @@ def test_a_first_start_serves_on_pytorch_while_onnx_is_exported(tmp_path, settin
     assert np.abs(during - after).max() < 1e-4
     assert np.abs(after - embedder.embed_batch(TEXTS[:3], kind="query")).max() < 1e-4
     assert fresh.export_in_background() is None  # exported once
+
+
+def test_abandoned_export_drafts_are_swept_and_running_ones_kept(tmp_path):
+    """A server killed mid-export leaves ~1 GB behind; the next export removes it."""
+    import os
+    import time
+
+    from assistant.onnx_encoder import sweep_abandoned
+
+    old, running, other = tmp_path / "export-old", tmp_path / "export-now", tmp_path / "keep-me"
+    for folder in (old, running, other):
+        folder.mkdir()
+        (folder / "traced.onnx").write_bytes(b"x")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    os.utime(other, (two_hours_ago, two_hours_ago))
+    assert sweep_abandoned(tmp_path) == [old]
+    assert not old.exists() and running.exists() and other.exists()
