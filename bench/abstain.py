@@ -39,9 +39,9 @@ from assistant.answerable import FEATURES, MODEL_PATH, AnswerabilityModel, Signa
 from assistant.config import Settings
 from assistant.embed import Embedder
 from assistant.evaluate import (
+    GoldMask,
     QAItem,
     contains,
-    gold_chunks,
     hits_without,
     read_qa,
     without_gold,
@@ -79,11 +79,12 @@ def draft_rows(assistant: Assistant, items: list[QAItem], name: str, leave_gold_
     gold passage masked (the question is embedded once for both)."""
     rows = []
     answerer = assistant.answerer
+    mask = GoldMask(assistant.index)
     for item in items:
         scores = assistant.searcher.score(item.question)
         sides = [(name, bool(item.answers), scores, np.zeros(0, np.int64))]
         if leave_gold_out and item.answers:
-            gold = gold_chunks(assistant.index, item.context)
+            gold = mask(item)
             sides.append((name + "_lgo", False, without_gold(scores, gold), gold))
         for set_name, answerable, side_scores, hidden in sides:
             hits = hits_without(assistant, side_scores, hidden, 10)

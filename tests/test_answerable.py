@@ -23,7 +23,7 @@ from assistant.answerable import (
     fold,
     rarity,
 )
-from assistant.evaluate import QAItem, evidence_for, gold_chunks
+from assistant.evaluate import GoldMask, QAItem, contains, evidence_for, gold_chunks
 from assistant.meta import jalali_words
 from assistant.normalize import normalize
 from assistant.units import BARE, BLOCK, DEFINITION, LEAD_IN, SENTENCE, passage_units
@@ -167,3 +167,12 @@ def test_a_relation_word_missing_from_the_passage_is_counted_whatever_its_rarity
     assert values["elsewhere_retrieved"] == pytest.approx(rarity("مادر"))  # found in another passage
     answered = features(replace(signals, question=normalize("فرهاد مجیدی چند خواهر دارد؟")))
     assert answered["absent_passage"] == 0.0 and answered["elsewhere_retrieved"] == 0.0
+
+
+def test_leave_gold_out_also_hides_other_copies_of_the_answer(assistant):
+    """A passage repeated elsewhere (ParsiNLU repeats web snippets) must not keep answering."""
+    item = QAItem("t", "صداقت یعنی چه؟", ("صداقت",), "حمایت: ارائه کمک و یاری به دیگران در مواقع نیاز")
+    gold = set(gold_chunks(assistant.index, item.context).tolist())
+    holding = {i for i, c in enumerate(assistant.index.chunks) if contains(c.text, item.answers)}
+    assert gold and holding - gold  # the answer also sits outside the gold context
+    assert set(GoldMask(assistant.index)(item).tolist()) == gold | holding
