@@ -6,7 +6,8 @@ Sets (each question's answer is drafted once; the decision is a threshold on it)
   persianqa       PersianQA test (651 answerable) + its 141 unanswerable dev questions, one
                   corpus of all 93 paragraphs; split in two folds by paragraph (A, B)
   parsinlu_train  ParsiNLU train: answerable as is, and leave-gold-out (the question's own
-                  passage masked: in-domain unanswerable)
+                  passage and every other passage holding its answer masked: in-domain
+                  unanswerable; see assistant.evaluate.GoldMask)
   parsinlu_dev    the same on ParsiNLU dev
   own             tests/data/qa.jsonl over corpus/ (answerable, off-topic, in-domain unanswerable)
 
@@ -14,8 +15,6 @@ Sets (each question's answer is drafted once; the decision is a threshold on it)
 fold A and the own set (weighted twice); the threshold is the highest that still answers 95%
 of the own set's answerable questions and 93% of fold A's, with ParsiNLU train's
 answer_contains >= 0.745.  PersianQA fold B and ParsiNLU dev are held out.
-A leave-gold-out question whose draft still contains its gold answer (another passage
-answers it: 59 of ParsiNLU train's 600) is left out of the fit, not out of the numbers.
 Prints JSON: the curve for every set (abstained of unanswerable, answered of answerable,
 answer_contains), the chosen point and its numbers per set.  ``--rows DIR`` caches the drafts:
 each row keeps the raw signals (texts and scores), so a change of features refits without
@@ -67,8 +66,6 @@ def _row(name: str, item: QAItem, answerable: bool, text: str, draft: Draft | No
         "answerable": answerable,
         "text": text,
         "contains": bool(answerable and draft and contains(text, item.answers)),
-        # a leave-gold-out question another passage still answers is no unanswerable one to fit on
-        "gold_in_text": bool(item.answers and draft and contains(text, item.answers)),
         "record": bool(draft and draft.record),
         "signals": asdict(draft.signals) if draft else None,
     }
@@ -160,12 +157,7 @@ OWN_WEIGHT = {"own": 2.0}
 
 def fit(rows: list[dict]) -> AnswerabilityModel:
     """Fit on ParsiNLU train (both sides), PersianQA fold A and the own set; pick the threshold."""
-    train = [
-        r
-        for r in rows
-        if (r["set"] in FIT_SETS or (r["set"] == "persianqa" and r["fold"] == "A"))
-        and not (r["set"].endswith("_lgo") and r.get("gold_in_text"))
-    ]
+    train = [r for r in rows if r["set"] in FIT_SETS or (r["set"] == "persianqa" and r["fold"] == "A")]
     x = np.array([[r["features"][f] for f in FEATURES] for r in train])
     y = np.array([float(r["answerable"]) for r in train])
     # each source counts the same whatever its size, the project's own domain twice (measured:
