@@ -21,7 +21,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -278,8 +278,12 @@ class WordSet:
         for w in words(normalized_text):
             self.forms.update(_forms(w))
         self.prefixes = {f[:4] for f in self.forms if len(f) >= 5}
+
+    @cached_property
+    def near(self) -> set[str]:
+        """Long forms and their one-letter deletions: built only when an exact match fails."""
         long = [f for f in self.forms if len(f) >= 5]
-        self.near = set(long).union(*(_deletions(f) for f in long)) if long else set()
+        return set(long).union(*(_deletions(f) for f in long))
 
     def _exact(self, word: str) -> bool:
         if any(f in self.forms for f in _forms(word)):
@@ -302,16 +306,14 @@ class WordSet:
         return 0.5 if len(s) >= 5 and s[:4] in self.prefixes else 0.0
 
 
-def missing_share(question_words: list[str], text: WordSet) -> tuple[float, float]:
-    """Rarity-weighted share of the question's words absent from a text, and the rarest one absent."""
-    weights = [rarity(w) for w in question_words]
-    total = sum(weights)
+def missing_share(found: list[float], rare: list[float]) -> tuple[float, float]:
+    """Rarity-weighted share of the question's words absent from a text, and the rarest one absent
+    (``found`` and ``rare``: per question word, :meth:`WordSet.found` and :func:`rarity`)."""
+    total = sum(rare)
     if not total:
         return 0.0, 0.0
-    missing = [(1 - text.found(w)) * r for w, r in zip(question_words, weights, strict=True)]
-    return sum(missing) / total, max(
-        (r for w, r in zip(question_words, weights, strict=True) if text.found(w) < 1), default=0.0
-    )
+    missing = sum((1 - f) * r for f, r in zip(found, rare, strict=True))
+    return missing / total, max((r for f, r in zip(found, rare, strict=True) if f < 1), default=0.0)
 
 
 FEATURES = (
@@ -369,12 +371,12 @@ def gap(values: np.ndarray, relative: bool) -> float:
 def features(s: Signals) -> dict[str, float]:
     q_words = content_words(s.question)
     answer, passage, others = WordSet(s.answer_text), WordSet(s.passage_text), WordSet(s.other_text)
-    missing_answer, _ = missing_share(q_words, answer)
-    missing_passage, rarest = missing_share(q_words, passage)
     kind = expected_type(s.question)
     in_answer = [answer.found(w) for w in q_words]
     in_passage = [passage.found(w) for w in q_words]
     rare = [rarity(w) for w in q_words]
+    missing_answer, _ = missing_share(in_answer, rare)
+    missing_passage, rarest = missing_share(in_passage, rare)
     return {
         "dense": s.best_dense,
         "dense_gap": s.dense_gap,

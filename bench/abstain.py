@@ -28,7 +28,7 @@ import hashlib
 import json
 import sys
 import tempfile
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -111,8 +111,8 @@ def collect(eval_dir: Path, embedder: Embedder, name: str) -> list[dict]:
             write_qa_corpus(items, corpus)
         settings = Settings.from_env(corpus_dir=corpus, index_dir=Path(tmp) / "index")
         # drafts do not depend on the fitted model: a neutral one, so new features need no refit first
-        neutral = AnswerabilityModel(*([(0.0,) * len(FEATURES)] * 2), (0.0,) * len(FEATURES), 0.0, 0.5)
-        answerer = ExtractiveAnswerer(embedder, model=replace(neutral, scale=(1.0,) * len(FEATURES)))
+        zeros, ones = (0.0,) * len(FEATURES), (1.0,) * len(FEATURES)
+        answerer = ExtractiveAnswerer(embedder, model=AnswerabilityModel(zeros, ones, zeros, 0.0, 0.5))
         assistant = Assistant(settings, embedder=embedder, answerer=answerer, say=lambda m: None)
         rows = draft_rows(assistant, items, name, name.startswith("parsinlu"))
     print(f"{name}: {len(items)} questions drafted", file=sys.stderr)
