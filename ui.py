@@ -13,8 +13,8 @@ The named API endpoint ``/ask`` returns ``Answer.to_dict()``::
 
 from __future__ import annotations
 
-from assistant.config import Settings
-from assistant.errors import AssistantError
+from assistant.core.errors import AssistantError
+from assistant.core.settings import Settings
 from assistant.web import build_demo, serve
 
 SETTINGS = Settings.from_env()

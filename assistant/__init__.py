@@ -28,11 +28,11 @@ _WHERE = {
 }
 
 if TYPE_CHECKING:
-    from .config import Settings
-    from .conversation import Turn
-    from .index import build_index, load_index
+    from .answering.conversation import Turn
+    from .core.records import Answer, Citation, Document
+    from .core.settings import Settings
+    from .indexing.layout import build_index, load_index
     from .pipeline import Assistant, QuestionError
-    from .schema import Answer, Citation, Document
 
 
 def __getattr__(name: str) -> Any:

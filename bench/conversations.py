@@ -19,11 +19,11 @@ import json
 import tempfile
 from pathlib import Path
 
-from assistant.config import Settings
-from assistant.conversation import Turn
+from assistant.answering.conversation import Turn
+from assistant.core.settings import Settings
 from assistant.evaluate import contains
-from assistant.normalize import normalize
 from assistant.pipeline import Assistant
+from assistant.text.normalize import normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.config import Settings
-from assistant.embed import Embedder
+from assistant.core.settings import Settings
 from assistant.evaluate import read_qa, write_qa_corpus
-from assistant.index import build_index
+from assistant.indexing.layout import build_index
+from assistant.model.embed import Embedder
 
 
 def run(settings: Settings, embedder: Embedder, use_cache: bool) -> dict:

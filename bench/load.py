@@ -385,7 +385,7 @@ def main() -> None:
     args = parse_args()
     if args.home is None:
         sys.path.insert(0, str(ROOT))
-        from assistant.config import Settings
+        from assistant.core.settings import Settings
 
         args.home = Settings.from_env().home
     questions = read_questions(args.qa)

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.config import Settings
-from assistant.embed import Embedder
+from assistant.answering.retrieve import MODES, Searcher
+from assistant.core.settings import Settings
 from assistant.evaluate import gold_rank, read_qa, recall_metrics, write_qa_corpus
-from assistant.index import build_index, load_index
-from assistant.retrieve import MODES, Searcher
+from assistant.indexing.layout import build_index, load_index
+from assistant.model.embed import Embedder
 
 SETS = ("parsinlu_rc_train", "parsinlu_rc_dev", "persianqa_test")
 

@@ -18,9 +18,9 @@ import argparse
 import json
 from pathlib import Path
 
-from assistant.normalize import normalize
-from assistant.rewrite import LAYOUT, QuestionReader, _finglish
-from assistant.tokens import words
+from assistant.answering.rewrite import LAYOUT, QuestionReader, _finglish
+from assistant.text.normalize import normalize
+from assistant.text.tokens import words
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGLISH = [

@@ -35,15 +35,15 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.chunk import sentence_spans, text_hash
-from assistant.config import Settings
-from assistant.dense import DenseIndex
-from assistant.embed import Embedder, EmbeddingCache
-from assistant.index import FORMAT_VERSION
-from assistant.normalize import NORMALIZER_VERSION, normalize
-from assistant.schema import Chunk, Document
-from assistant.sparse import SparseIndex
-from assistant.tokens import TERMS_VERSION, terms
+from assistant.core.records import Chunk, Document
+from assistant.core.settings import Settings
+from assistant.indexing.dense import DenseIndex
+from assistant.indexing.layout import FORMAT_VERSION
+from assistant.indexing.sparse import SparseIndex
+from assistant.model.embed import Embedder, EmbeddingCache
+from assistant.text.chunk import sentence_spans, text_hash
+from assistant.text.normalize import NORMALIZER_VERSION, normalize
+from assistant.text.tokens import TERMS_VERSION, terms
 
 EVAL_FILES = ("parsinlu_rc_train", "parsinlu_rc_dev", "persianqa_test", "persianqa_unanswerable_dev")
 REAL_MAX = 10_000
@@ -175,8 +175,8 @@ def pct(values: list[float], q: float) -> float:
 
 def measure(folder: Path, questions: list[str]) -> dict:
     """Runs in a fresh process: load time, RSS and query latency of one index folder."""
-    from assistant.index import load_index
-    from assistant.retrieve import Searcher
+    from assistant.answering.retrieve import Searcher
+    from assistant.indexing.layout import load_index
 
     settings = Settings.from_env()
     embedder = Embedder(settings)
@@ -218,7 +218,7 @@ def exhaustive_agreement(searcher, questions: list[str]) -> float:
     """Share of questions whose top 5 equals that of scoring every passage (flat index, same vectors)."""
     from dataclasses import replace
 
-    from assistant.retrieve import Searcher
+    from assistant.answering.retrieve import Searcher
 
     flat = DenseIndex.build(searcher.index.dense.matrix, ann_threshold=searcher.index.dense.size)
     exact = Searcher(replace(searcher.index, dense=flat), searcher.embedder)

@@ -40,7 +40,7 @@ def home(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def settings(home, tmp_path_factory):
-    from assistant.config import Settings
+    from assistant.core.settings import Settings
 
     corpus = tmp_path_factory.mktemp("corpus")
     for file in (ROOT / "corpus").iterdir():
@@ -51,7 +51,7 @@ def settings(home, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def embedder(settings):
-    from assistant.embed import Embedder
+    from assistant.model.embed import Embedder
 
     return Embedder(settings)
 
@@ -70,7 +70,7 @@ def qa_items():
 
 def corpus_settings(base: Path, home: Path, **overrides):
     """Settings over a fresh copy of ``corpus/`` in ``base``: for tests that change or add documents."""
-    from assistant.config import Settings
+    from assistant.core.settings import Settings
 
     shutil.copytree(ROOT / "corpus", base / "corpus")
     return Settings(corpus_dir=base / "corpus", index_dir=base / "index", home=home, **overrides)

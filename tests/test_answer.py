@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assistant.answer import ABSTAIN_TEXT
+from assistant.answering.extractive import ABSTAIN_TEXT
 from assistant.cli import main
 from assistant.evaluate import contains, evaluate, read_qa
 from assistant.pipeline import QuestionError

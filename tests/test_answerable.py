@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.answerable import (
+from assistant.answering.answerable import (
     FEATURES,
     AnswerabilityModel,
     Signals,
@@ -24,10 +24,10 @@ from assistant.answerable import (
     fold,
     rarity,
 )
+from assistant.answering.meta import jalali_words
+from assistant.answering.units import BARE, BLOCK, DEFINITION, LEAD_IN, SENTENCE, passage_units
 from assistant.evaluate import GoldMask, QAItem, contains, evidence_for, gold_chunks
-from assistant.meta import jalali_words
-from assistant.normalize import normalize
-from assistant.units import BARE, BLOCK, DEFINITION, LEAD_IN, SENTENCE, passage_units
+from assistant.text.normalize import normalize
 
 
 def _verbatim(assistant, answer) -> None:

@@ -17,8 +17,8 @@ import pytest
 from browser_kit import LoopbackRelay, Page, sync_api
 from conftest import free_port
 
-from assistant.config import Settings
-from assistant.feedback import FeedbackStore
+from assistant.core.settings import Settings
+from assistant.store.feedback import FeedbackStore
 from assistant.web import get_service, serve
 
 pytestmark = pytest.mark.browser

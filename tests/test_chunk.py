@@ -3,10 +3,10 @@
 from itertools import pairwise
 from pathlib import Path
 
-from assistant.chunk import chunk_document, sentence_spans
-from assistant.load import load_file
-from assistant.normalize import normalize
-from assistant.schema import Document
+from assistant.core.records import Document
+from assistant.ingest.load import load_file
+from assistant.text.chunk import chunk_document, sentence_spans
+from assistant.text.normalize import normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.conversation import Turn, last_context, list_items, parse_history, resolve
+from assistant.answering.conversation import Turn, last_context, list_items, parse_history, resolve
+from assistant.core.records import Answer, AnswerSentence
 from assistant.evaluate import contains
-from assistant.normalize import normalize
-from assistant.schema import Answer, AnswerSentence
+from assistant.text.normalize import normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 CONVERSATIONS = ROOT / "tests" / "data" / "conversations.jsonl"

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import retrieve
-from assistant.dense import DenseIndex
-from assistant.index import Index
-from assistant.retrieve import Searcher
-from assistant.schema import Chunk
-from assistant.sparse import SparseIndex
+from assistant.answering import retrieve
+from assistant.answering.retrieve import Searcher
+from assistant.core.records import Chunk
+from assistant.indexing.dense import DenseIndex
+from assistant.indexing.layout import Index
+from assistant.indexing.sparse import SparseIndex
 
 
 def unit_vectors(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:

@@ -21,7 +21,7 @@ import pytest
 from browser_kit import Page, sync_api
 from conftest import corpus_settings
 
-from assistant.config import Settings
+from assistant.core.settings import Settings
 from assistant.store import Store
 from assistant.web import get_service
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assistant.feedback import COLUMNS, FeedbackStore
+from assistant.store.feedback import COLUMNS, FeedbackStore
 
 ANSWER = {
     "question": "شفافیت به چه معناست؟",
@@ -150,7 +150,7 @@ def test_cli_exports_ratings_and_gaps_as_csv(home):
     from click.testing import CliRunner
 
     from assistant.cli import main
-    from assistant.config import Settings
+    from assistant.core.settings import Settings
 
     store = FeedbackStore(Settings.from_env().feedback_db)
     store.record(ANSWER["question"], ANSWER, +1)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from assistant.fusion import candidate_fusion, rrf, standardize, top_k, zscore, zscore_fusion
+from assistant.answering.fusion import candidate_fusion, rrf, standardize, top_k, zscore, zscore_fusion
 
 
 def test_zscore_of_constant_is_zero():

@@ -12,10 +12,10 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.answer import ABSTAIN_TEXT
-from assistant.generate import split_sentences
+from assistant.answering.extractive import ABSTAIN_TEXT
+from assistant.answering.generate import split_sentences
+from assistant.core.records import Answer
 from assistant.pipeline import Assistant, make_answerer
-from assistant.schema import Answer
 
 
 def passage_with(prompt: str, phrase: str) -> int:

@@ -20,11 +20,11 @@ import docx
 import pytest
 from pypdf import PdfWriter
 
-from assistant.config import Settings
-from assistant.corpus import SavedUpload, UploadConflict, UploadRejected, save_upload
-from assistant.isolate import load_file_isolated
-from assistant.load import LoadError, load_corpus, load_file
-from assistant.parse_limits import ParseLimits
+from assistant.core.settings import Settings
+from assistant.ingest.isolate import load_file_isolated
+from assistant.ingest.load import LoadError, load_corpus, load_file
+from assistant.ingest.parse_limits import ParseLimits
+from assistant.ingest.upload import SavedUpload, UploadConflict, UploadRejected, save_upload
 
 ROOT = Path(__file__).resolve().parent.parent
 FA = (
@@ -72,8 +72,8 @@ def _measure(path: Path, limits: ParseLimits) -> dict:
     script = f"""
 import json, resource, sys, time
 from pathlib import Path
-from assistant.isolate import load_file_isolated
-from assistant.parse_limits import ParseLimits
+from assistant.ingest.isolate import load_file_isolated
+from assistant.ingest.parse_limits import ParseLimits
 started = time.perf_counter()
 try:
     load_file_isolated(Path({str(path)!r}), Path({str(path.parent)!r}), ParseLimits(**{limits.to_dict()!r}))

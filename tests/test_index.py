@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from assistant.answering.retrieve import Searcher
 from assistant.cli import main
-from assistant.config import Settings
-from assistant.embed import Embedder
-from assistant.index import IndexMismatch, build_index, current_build, load_index
-from assistant.retrieve import Searcher
+from assistant.core.settings import Settings
+from assistant.indexing.layout import IndexMismatch, build_index, current_build, load_index
+from assistant.model.embed import Embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus" / "000_trust_building_webinar.md"
@@ -214,7 +214,7 @@ def small_disk(tmp_path):
 
 
 def test_disk_full_mid_build_keeps_the_old_index(home, embedder, tmp_path, small_disk):
-    from assistant.index import BuildFailed
+    from assistant.indexing.layout import BuildFailed
 
     settings = make_settings(tmp_path, home, **{"a.txt": persian_doc(7, 4)})
     settings = replace(settings, index_dir=small_disk / "index")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.config import Settings
-from assistant.errors import AssistantError
-from assistant.limits import Busy, ClientLimiter, LimitPolicy, client_key
+from assistant.core.errors import AssistantError
+from assistant.core.settings import Settings
+from assistant.serving.limits import Busy, ClientLimiter, LimitPolicy, client_key
 
 
 class ManualClock:

@@ -10,8 +10,8 @@ import docx
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from assistant import load as load_module
-from assistant.load import SUPPORTED, LoadError, load_corpus, load_file
+from assistant.ingest import load as load_module
+from assistant.ingest.load import SUPPORTED, LoadError, load_corpus, load_file
 
 FRONT_MATTER_MD = """---
 title: اعتمادسازی در روابط عمومی

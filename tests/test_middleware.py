@@ -11,8 +11,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from assistant.limits import ClientLimiter, LimitPolicy
-from assistant.middleware import GRADIO_API_PREFIXES, RequestGuard
+from assistant.serving.limits import ClientLimiter, LimitPolicy
+from assistant.serving.middleware import GRADIO_API_PREFIXES, RequestGuard
 
 CAP = 1000
 

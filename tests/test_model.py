@@ -74,8 +74,8 @@ def test_onnx_runtime_gives_the_same_vectors(engines, embedder, kind):
 
 
 def test_exported_model_serves_without_loading_pytorch_weights(settings, embedder):
-    from assistant.embed import Embedder
-    from assistant.onnx_encoder import paths
+    from assistant.model.embed import Embedder
+    from assistant.model.onnx_encoder import paths
 
     assert embedder.onnx is not None
     graph, recipe = paths(settings.models_dir, embedder.fingerprint)
@@ -89,7 +89,7 @@ def test_exported_model_serves_without_loading_pytorch_weights(settings, embedde
 def test_torch_backend_is_one_setting_away(settings, embedder):
     from dataclasses import replace
 
-    from assistant.embed import Embedder
+    from assistant.model.embed import Embedder
 
     torch_only = Embedder(replace(settings, embed_backend="torch"))
     assert torch_only.onnx is None
@@ -99,8 +99,8 @@ def test_torch_backend_is_one_setting_away(settings, embedder):
 
 def test_a_first_start_serves_on_pytorch_while_onnx_is_exported(tmp_path, settings, embedder):
     """The server does not wait ~30 s for the export: PyTorch answers until ONNX Runtime takes over."""
-    from assistant.embed import Embedder
-    from assistant.onnx_encoder import paths
+    from assistant.model.embed import Embedder
+    from assistant.model.onnx_encoder import paths
 
     fresh = Embedder(settings)
     fresh._models_dir = tmp_path  # as on a first start: no exported graph yet
@@ -120,7 +120,7 @@ def test_abandoned_export_drafts_are_swept_and_running_ones_kept(tmp_path):
     import os
     import time
 
-    from assistant.onnx_encoder import sweep_abandoned
+    from assistant.model.onnx_encoder import sweep_abandoned
 
     old, running, other = tmp_path / "export-old", tmp_path / "export-now", tmp_path / "keep-me"
     for folder in (old, running, other):

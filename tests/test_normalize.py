@@ -2,8 +2,8 @@
 
 import pytest
 
-from assistant.normalize import NORMALIZER_VERSION, normalize
-from assistant.tokens import STOPWORDS, terms, words
+from assistant.text.normalize import NORMALIZER_VERSION, normalize
+from assistant.text.tokens import STOPWORDS, terms, words
 
 ZWNJ = "\u200c"
 

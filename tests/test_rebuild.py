@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
-from assistant.index import build_index, current_build, index_info, load_index
-from assistant.rebuild import (
+from assistant.core.settings import Settings
+from assistant.indexing.jobs import (
     BuildDone,
     BuildError,
     BuildProgress,
@@ -25,6 +24,7 @@ from assistant.rebuild import (
     parse_event,
     start_build,
 )
+from assistant.indexing.layout import build_index, current_build, index_info, load_index
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.normalize import normalize
-from assistant.rewrite import LAYOUT, QuestionReader, from_layout, gloss
-from assistant.tokens import words
+from assistant.answering.rewrite import LAYOUT, QuestionReader, from_layout, gloss
+from assistant.text.normalize import normalize
+from assistant.text.tokens import words
 
 ROOT = Path(__file__).resolve().parent.parent
 FINGLISH = ROOT / "tests" / "data" / "finglish.tsv"

@@ -14,7 +14,7 @@ import pytest
 from conftest import corpus_settings
 from gradio_client import Client
 
-from assistant.config import Settings
+from assistant.core.settings import Settings
 from assistant.pipeline import BuildDone
 from assistant.web import get_service
 

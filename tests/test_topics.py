@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from assistant.normalize import normalize
 from assistant.store import Store
-from assistant.topics import QuestionCount, cluster_questions
+from assistant.store.topics import QuestionCount, cluster_questions
+from assistant.text.normalize import normalize
 
 
 def deterministic_word_embedder(texts: Sequence[str], dim: int = 64) -> np.ndarray:

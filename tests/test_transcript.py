@@ -14,14 +14,14 @@ import pytest
 from pptx import Presentation
 from pptx.util import Inches
 
-from assistant.chunk import sentence_spans
-from assistant.cite import format_time_range, locate
-from assistant.config import Settings
-from assistant.index import build_index, load_index
-from assistant.load import LoadError, load_corpus, load_file
+from assistant.answering.cite import format_time_range, locate
+from assistant.core.records import Document, Segment
+from assistant.core.settings import Settings
+from assistant.indexing.layout import build_index, load_index
+from assistant.ingest.load import LoadError, load_corpus, load_file
+from assistant.ingest.transcript import parse_cues
 from assistant.pipeline import Assistant
-from assistant.schema import Document, Segment
-from assistant.transcript import parse_cues
+from assistant.text.chunk import sentence_spans
 
 CRISIS_SRT = """1
 00:00:01,000 --> 00:00:04,500

@@ -24,11 +24,11 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 import ui
-from assistant.config import Settings
-from assistant.corpus import UploadRejected, safe_filename, save_upload
-from assistant.feedback import FeedbackStore
+from assistant.core.records import Citation, Document
+from assistant.core.settings import Settings
+from assistant.ingest.upload import UploadRejected, safe_filename, save_upload
 from assistant.pipeline import QuotedSource
-from assistant.schema import Citation, Document
+from assistant.store.feedback import FeedbackStore
 from assistant.web import build_demo, passages, render, serve, theme
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

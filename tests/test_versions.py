@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
+from assistant.core.records import Answer, Document
+from assistant.core.settings import Settings
+from assistant.indexing.versions import VersionStore
 from assistant.pipeline import Assistant, BuildDone
-from assistant.schema import Answer, Document
-from assistant.versions import VersionStore
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "شفافیت به چه معناست؟"

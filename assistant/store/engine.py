@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from ..errors import AssistantError
+from ..core.errors import AssistantError
 
 #: Execution option of a connection that only reads (SQLite then opens a plain deferred transaction).
 READ_ONLY = "pr_read_only"

@@ -20,7 +20,7 @@ import numpy as np
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 
-from ..normalize import normalize
+from ..text.normalize import normalize
 from . import review
 from .engine import READ_ONLY, StoreError, open_engine, safe_url, upsert
 from .records import (
@@ -39,8 +39,8 @@ from .records import (
 from .tables import VERDICTS, answer_docs, answers, gaps, metadata, ratings, verdicts
 
 if TYPE_CHECKING:
-    from ..config import Settings
-    from ..topics import Topic
+    from ..core.settings import Settings
+    from .topics import Topic
 
 PURGE_EVERY_S = 3600.0
 
@@ -284,7 +284,7 @@ class Store:
         limit: int = 2000,
     ) -> list[Topic]:
         """The gaps grouped into topics; ``vectors_fn`` maps normalized texts to L2-normalized rows."""
-        from ..topics import DEFAULT_THRESHOLD, QuestionCount, cluster_questions
+        from .topics import DEFAULT_THRESHOLD, QuestionCount, cluster_questions
 
         found = self.gaps(limit)
         if not found:

@@ -27,7 +27,7 @@ if importlib.util.find_spec("matplotlib") is None:
 
 import gradio as gr
 
-from ..config import Settings
+from ..core.settings import Settings
 from .admin import build_admin_tab
 from .chat import build_chat_tab, client_key
 from .review import build_review_tab

@@ -15,8 +15,8 @@ from typing import Any
 
 import gradio as gr
 
+from ..core.records import Answer
 from ..pipeline import QuestionError, Turn, validate_question
-from ..schema import Answer
 from . import passages, render
 from .render import Chip
 from .service import Service, error_text

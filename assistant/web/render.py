@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from ..core.records import Answer, Citation
 from ..pipeline import IndexStats
-from ..schema import Answer, Citation
 
 _MD_INLINE = re.compile(r"([\\`*_~|])")
 # "](" makes an inline link; "[1]" and "[1][2]" stay text (no line may start a "[x]: url" definition)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from ..schema import Answer
+from ..core.records import Answer
 from ..store import VERDICTS, ReviewQuery
 from . import passages, review_render
 from .login import login_gate

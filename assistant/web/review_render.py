@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..schema import Answer
+from ..core.records import Answer
 from ..store import ReviewPage, Verdict
-from ..topics import Topic
+from ..store.topics import Topic
 from .render import clip, esc, location_label
 
 VERDICT_LABELS = {

@@ -21,15 +21,15 @@ from typing import Any
 
 from starlette.middleware import Middleware
 
-from ..auth import LoginGuard, LoginPolicy, LoginResult, Role, Secrets
-from ..config import Settings
-from ..errors import AssistantError
-from ..limits import ClientLimiter, client_key
-from ..middleware import GRADIO_API_PREFIXES, RequestGuard
+from ..core.errors import AssistantError
+from ..core.records import Answer
+from ..core.settings import Settings
 from ..pipeline import Assistant, BuildDone, BuildProgress, needs_first_build, validate_question
-from ..schema import Answer
+from ..serving.auth import LoginGuard, LoginPolicy, LoginResult, Role, Secrets
+from ..serving.limits import ClientLimiter, client_key
+from ..serving.middleware import GRADIO_API_PREFIXES, RequestGuard
 from ..store import ReviewPage, ReviewQuery, Store, Verdict, write_verdicts_csv, write_verdicts_json
-from ..topics import Topic
+from ..store.topics import Topic
 
 log = logging.getLogger("assistant.web")
 

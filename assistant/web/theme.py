@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import gradio as gr
 
-from ..config import Settings
+from ..core.settings import Settings
 
 TITLE = "دستیار پرسش و پاسخ روابط عمومی"
 

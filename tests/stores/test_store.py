@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assistant.config import Settings
+from assistant.core.settings import Settings
 from assistant.store import LoggedAnswer, Store, StoreError
 
 

@@ -1,0 +1,154 @@
+"""Per-client limits: how often and how many at once one client may ask.
+
+One student pasting a script must not slow the chat for the whole class: each
+client key gets a token bucket (a sustained rate plus a small burst) and a cap on
+requests in flight.  Decisions are immediate and a refusal says how long to wait.
+
+Written here, not with the ``limits`` package (looked at, 5.8.0): its in-memory
+storage reads the wall clock inline (no clock to inject, jumps with NTP), starts
+a timer thread per storage, has no token bucket in its sync API and no
+in-flight count; the bucket below is twenty lines.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from ..core.errors import AssistantError
+from ..core.settings import Settings
+
+Clock = Callable[[], float]
+_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+INFLIGHT_RETRY_S = 2.0  # a question usually finishes well within this
+
+
+class Busy(AssistantError):
+    """This client must wait ``retry_after_s`` seconds; ``str()`` is "Persian / English"."""
+
+    def __init__(self, retry_after_s: float, inflight: bool = False):
+        self.retry_after_s = retry_after_s
+        self.inflight = inflight
+        n = max(1, math.ceil(retry_after_s))
+        fa = str(n).translate(_PERSIAN_DIGITS)
+        if inflight:
+            message = (
+                f"درخواست قبلی شما هنوز در جریان است؛ {fa} ثانیه دیگر دوباره امتحان کنید. / "
+                f"Your previous request is still running; try again in {n} s."
+            )
+        else:
+            message = (
+                f"پرسش‌ها زیاد بود؛ {fa} ثانیه دیگر دوباره بپرسید. / Too many requests; try again in {n} s."
+            )
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class LimitPolicy:
+    per_minute: float = 20  # sustained rate
+    burst: int = 5  # requests allowed back to back after a quiet spell
+    max_inflight: int = 2  # requests running at once
+    max_clients: int = 10_000  # idle client keys beyond this are forgotten (least recent first)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LimitPolicy:
+        return cls(
+            per_minute=max(1, settings.rate_per_minute),
+            burst=max(1, settings.rate_burst),
+            max_inflight=max(1, settings.max_inflight),
+        )
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    stamp: float
+    inflight: int = 0
+
+
+class ClientLimiter:
+    """A token bucket and an in-flight count per client key; thread-safe, never sleeps."""
+
+    def __init__(self, policy: LimitPolicy | None = None, clock: Clock = time.monotonic):
+        self.policy = policy or LimitPolicy()
+        self._clock = clock
+        self._clients: OrderedDict[str, _Bucket] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Clock = time.monotonic) -> ClientLimiter:
+        return cls(LimitPolicy.from_settings(settings), clock)
+
+    @contextmanager
+    def acquire(self, client_key: str, cost: float = 1.0) -> Iterator[None]:
+        """Hold one in-flight slot for the ``with`` body; ``cost=0`` counts in-flight only.
+
+        Raises Busy on entering when the client has too many requests running
+        or has used up its rate; nothing is taken from the client then.
+        """
+        self._take(client_key, cost)
+        try:
+            yield
+        finally:
+            self._release(client_key)
+
+    def _take(self, key: str, cost: float) -> None:
+        p = self.policy
+        rate = p.per_minute / 60.0
+        with self._lock:
+            now = self._clock()
+            bucket = self._clients.pop(key, None) or _Bucket(tokens=float(p.burst), stamp=now)
+            self._clients[key] = bucket  # most recently seen last
+            bucket.tokens = min(float(p.burst), bucket.tokens + (now - bucket.stamp) * rate)
+            bucket.stamp = now
+            if bucket.inflight >= p.max_inflight:
+                raise Busy(INFLIGHT_RETRY_S, inflight=True)
+            if bucket.tokens < cost:
+                raise Busy((cost - bucket.tokens) / rate)
+            bucket.tokens -= cost
+            bucket.inflight += 1
+            self._forget_idle()
+
+    def _release(self, key: str) -> None:
+        with self._lock:
+            bucket = self._clients.get(key)
+            if bucket is not None:
+                bucket.inflight -= 1
+
+    def _forget_idle(self) -> None:
+        """Bound memory: drop the least recently seen clients with nothing running."""
+        excess = len(self._clients) - self.policy.max_clients
+        if excess <= 0:
+            return
+        for key in [k for k, b in self._clients.items() if b.inflight == 0][:excess]:
+            del self._clients[key]
+
+    def __len__(self) -> int:
+        """Client keys remembered (bounded by ``max_clients`` plus those with requests running)."""
+        return len(self._clients)
+
+    def inflight(self, client_key: str) -> int:
+        with self._lock:
+            bucket = self._clients.get(client_key)
+            return bucket.inflight if bucket else 0
+
+
+def client_key(host: str | None) -> str:
+    """The limit key for a peer address: IPv4 as is, IPv6 by its /64 (one host owns a whole /64)."""
+    if not host:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host  # e.g. Starlette's TestClient calls itself "testclient"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
