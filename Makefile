@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install run test test-fast lint format index update info bench chromium clean
+.PHONY: install run test test-fast lint format index update info bench chromium postgres clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -20,11 +20,15 @@ run: install                         ## the chat on http://127.0.0.1:7860 (build
 chromium:                            ## Debian's Chromium for the browser tests
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-test: install chromium               ## the whole suite: real model, FAISS, Gradio server, headless Chromium
+postgres:                            ## Debian's PostgreSQL server binaries (the store's tests start their own server)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
+
+test: install chromium postgres      ## the whole suite: real model, FAISS, Gradio server, Chromium, PostgreSQL
 	$(PY) -m pytest -q
 
-test-fast: install                   ## everything but the browser
-	$(PY) -m pytest -q -m "not browser"
+test-fast: install                   ## the one-minute lane: tests that need no model, server, browser or PostgreSQL
+	$(PY) -m pytest -q -m "not model and not server and not browser and not postgres"
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -1,10 +1,10 @@
 """Persian question answering with cited passages for public-relations education.
 
-load → normalize → chunk → embed → index → retrieve → answer → cite → show
+read → normalize → chunk → embed → index → retrieve → answer → cite → show
 
 The public names are imported on first use (PEP 562), so that importing one
-light module (``assistant.load`` in the isolated parser's child process)
-does not pull in LangChain and the model stack.
+light module (``assistant.ingest.isolate`` in the parser's child process)
+does not pull in the model stack.  ``ARCHITECTURE.md`` maps the packages.
 """
 
 from __future__ import annotations
@@ -16,23 +16,25 @@ from typing import TYPE_CHECKING, Any
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 _WHERE = {
-    "Answer": ".schema",
+    "Answer": ".core.records",
     "Assistant": ".pipeline",
-    "Citation": ".schema",
-    "Document": ".schema",
-    "QuestionError": ".pipeline",
-    "Settings": ".config",
-    "Turn": ".conversation",
-    "build_index": ".index",
-    "load_index": ".index",
+    "Citation": ".core.records",
+    "Document": ".core.records",
+    "Query": ".core.inputs",
+    "QuestionError": ".core.errors",
+    "Settings": ".core.settings",
+    "Turn": ".core.records",
+    "build_index": ".indexing",
+    "load_index": ".indexing",
 }
 
 if TYPE_CHECKING:
-    from .answering.conversation import Turn
-    from .core.records import Answer, Citation, Document
+    from .core.errors import QuestionError
+    from .core.inputs import Query
+    from .core.records import Answer, Citation, Document, Turn
     from .core.settings import Settings
-    from .indexing.layout import build_index, load_index
-    from .pipeline import Assistant, QuestionError
+    from .indexing import build_index, load_index
+    from .pipeline import Assistant
 
 
 def __getattr__(name: str) -> Any:
@@ -48,6 +50,7 @@ __all__ = [
     "Assistant",
     "Citation",
     "Document",
+    "Query",
     "QuestionError",
     "Settings",
     "Turn",

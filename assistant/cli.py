@@ -25,37 +25,6 @@ def _say(message: str) -> None:
     click.echo(message, err=True)
 
 
-def _progress_bar():
-    """A tqdm bar per stage (chunk, embed) fed by build_index's progress callback."""
-    from tqdm import tqdm
-
-    bars: dict[str, tqdm] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = tqdm(
-                total=total,
-                desc=stage,
-                unit={"chunk": "doc", "embed": "chunk"}.get(stage, "step"),
-                file=sys.stderr,
-                dynamic_ncols=True,
-            )
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-        if done >= total:
-            bar.close()
-
-    return update
-
-
-def _json_progress(stage: str, done: int, total: int) -> None:
-    """One JSON line a step on stdout, for a parent process (assistant.rebuild) to read."""
-    click.echo(json.dumps({"stage": stage, "done": done, "total": total}))
-    sys.stdout.flush()
-
-
 class _Group(click.Group):
     """Every user-fixable error becomes one clean line instead of a traceback."""
 
@@ -119,21 +88,17 @@ def _build(
     progress: str = "bar",
     nice: int = 0,
 ) -> None:
-    from .indexing.layout import build_index
+    from .indexing import build_index
+    from .indexing.jobs import run_child_build
+    from .indexing.progress import bar_writer
 
     if nice:
         os.nice(nice)  # a build beside a running chat: the chat's questions go first
     settings = _settings(corpus_dir=corpus, index_dir=index_dir, embed_model=embed_model)
     _say(f"corpus: {settings.corpus_dir}  →  index: {settings.index_dir}")
-    if progress == "json":
-        try:
-            report = build_index(settings, use_cache=use_cache, progress=_json_progress)
-        except AssistantError as exc:
-            click.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
-            sys.exit(1)
-        click.echo(json.dumps({"done": True, "report": report.to_dict()}, ensure_ascii=False))
-        return
-    report = build_index(settings, use_cache=use_cache, progress=_progress_bar())
+    if progress == "json":  # the same JSON lines as `python -m assistant.indexing`
+        sys.exit(run_child_build(settings, full=not use_cache))
+    report = build_index(settings, use_cache=use_cache, progress=bar_writer())
     for skipped in report.skipped:
         _say(f"skipped {skipped.path}: {skipped.reason}")
     click.echo(
@@ -192,7 +157,7 @@ def index_update(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def index_info_cmd(index_dir: Path | None, as_json: bool) -> None:
     """Describe the current index (model, normalizer, counts, build time)."""
-    from .indexing.layout import index_info
+    from .indexing import index_info
 
     info = index_info(_settings(index_dir=index_dir).index_dir)
     if as_json:
@@ -218,29 +183,6 @@ def _assistant(index_dir: Path | None, embed_model: str | None, **overrides):
     from .pipeline import Assistant
 
     return Assistant(_settings(index_dir=index_dir, embed_model=embed_model, **overrides), say=_say)
-
-
-def _file_items(lines) -> list[tuple[str, list | None, str]]:
-    """Questions from a file: plain lines, or JSON lines {"question", "history"} (told apart by ``{``).
-
-    Each item is (question, history, error); a line that is not valid JSON becomes an error item.
-    """
-    items = []
-    for line in lines:
-        line = line.rstrip("\n")
-        if not line.lstrip().startswith("{"):
-            items.append((line, None, ""))
-            continue
-        try:
-            data = json.loads(line)
-            question, history = data["question"], data.get("history") or []
-            if not isinstance(question, str) or not isinstance(history, list):
-                raise TypeError
-        except (ValueError, KeyError, TypeError):
-            items.append((line, None, "سطر JSON نامعتبر است. / Not a valid JSON question line."))
-            continue
-        items.append((question, history, ""))
-    return items
 
 
 def _echo_answer(answer, as_json: bool, compact: bool) -> None:
@@ -276,25 +218,36 @@ def ask(
     embed_model: str | None,
 ) -> None:
     """Answer a Persian question with cited passages."""
-    from .pipeline import QuestionError
+    from .core.errors import QuestionError
+    from .core.inputs import read_query_line
 
     if (question is None) == (questions_file is None):
         raise click.UsageError("give a QUESTION or --file, not both")
     assistant = _assistant(index_dir, embed_model)
-    items = [(question, None, "")] if question is not None else _file_items(questions_file)
-    for q, history, error in items:
+    if question is not None:
+        _echo_answer(assistant.ask(question, k), as_json, compact=False)
+        return
+    limit = assistant.settings.max_question_chars
+    for line in questions_file:
         try:
-            if error:
-                raise QuestionError(error)
-            answer = assistant.ask(q, k, history=history)
-        except (QuestionError, ValueError) as exc:
-            if questions_file is None:
-                raise
-            click.echo(
-                json.dumps({"question": q, "error": str(exc)}, ensure_ascii=False) if as_json else str(exc)
-            )
+            answer = assistant.ask(read_query_line(line, limit), k)
+        except QuestionError as exc:
+            shown = _shown_question(line)
+            error = {"question": shown, "error": str(exc)}
+            click.echo(json.dumps(error, ensure_ascii=False) if as_json else str(exc))
             continue
-        _echo_answer(answer, as_json, compact=questions_file is not None)
+        _echo_answer(answer, as_json, compact=True)
+
+
+def _shown_question(line: str) -> str:
+    """What to name a refused line by: its JSON question when it has one, else the line."""
+    try:
+        data = json.loads(line)
+        if isinstance(data, dict) and isinstance(data.get("question"), str):
+            return data["question"]
+    except ValueError:
+        pass
+    return line.rstrip("\n")
 
 
 @main.command()
@@ -303,8 +256,8 @@ def ask(
 @embed_model_option
 def chat(k: int | None, index_dir: Path | None, embed_model: str | None) -> None:
     """A conversation in the terminal: one question a line, follow-ups understood; 'exit' or EOF quits."""
-    from .answering.conversation import Turn
-    from .pipeline import QuestionError
+    from .core.errors import QuestionError
+    from .core.records import Turn
 
     assistant = _assistant(index_dir, embed_model)
     history: list[Turn] = []

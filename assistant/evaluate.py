@@ -13,13 +13,12 @@ import json
 import re
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .answering.extractive import Evidence
-from .answering.retrieve import Scores
+from .answering.base import Evidence
 from .core.errors import AssistantError
 from .core.records import Hit
 from .indexing.layout import Index
@@ -153,38 +152,12 @@ class GoldMask:
         return np.array(sorted(hidden), dtype=np.int64)
 
 
-def without_gold(scores: Scores, gold: np.ndarray) -> Scores:
-    """The scores as if the gold passages were not indexed: they drop to the bottom of every
-    signal, so ranking, margins and the answerer see only the rest (no index rebuilt)."""
-    if gold.size == 0:
-        return scores
-    dense, sparse, fused = scores.dense.copy(), scores.sparse.copy(), scores.fused.copy()
-    keep = np.ones(len(dense), bool)
-    keep[gold] = False
-    if keep.any():
-        dense[gold], sparse[gold], fused[gold] = dense[keep].min(), sparse[keep].min(), fused[keep].min() - 1
-    return replace(scores, dense=dense, sparse=sparse, fused=fused)
-
-
-def hits_without(assistant: Assistant, scores: Scores, gold: np.ndarray, k: int) -> list[Hit]:
-    """The top k hits with the gold chunks left out (a small corpus would still rank them last)."""
-    hidden = {assistant.index.chunks[i].chunk_id for i in gold}
-    hits = [h for h in assistant.searcher.hits(scores, k + len(hidden)) if h.chunk.chunk_id not in hidden]
-    return [replace(h, rank=r) for r, h in enumerate(hits[:k], 1)]
-
-
 def evidence_for(
     assistant: Assistant, item: QAItem, k: int, leave_gold_out: bool, mask: GoldMask | None = None
 ) -> Evidence:
-    if not leave_gold_out:
-        return assistant.retrieve(item.question, k)
-    started = time.perf_counter()
-    gold = (mask or GoldMask(assistant.index))(item)
-    scores = without_gold(assistant.searcher.score(item.question), gold)
-    hits = hits_without(assistant, scores, gold, k)
-    return Evidence(
-        item.question, hits, scores, assistant.index, {"retrieve": (time.perf_counter() - started) * 1000}
-    )
+    """The assistant's own retrieval for one question; with ``leave_gold_out`` its gold chunks hidden."""
+    hidden = (mask or GoldMask(assistant.index))(item) if leave_gold_out else None
+    return assistant.retrieve(assistant.query(item.question).question, k, hidden)
 
 
 def evaluate(

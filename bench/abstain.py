@@ -41,15 +41,15 @@ from assistant.answering.answerable import (
     features,
     fit_logistic,
 )
-from assistant.answering.extractive import Draft, Evidence, ExtractiveAnswerer
+from assistant.answering.base import Evidence
+from assistant.answering.extractive import Draft, ExtractiveAnswerer
+from assistant.answering.retrieve import without
 from assistant.core.settings import Settings
 from assistant.evaluate import (
     GoldMask,
     QAItem,
     contains,
-    hits_without,
     read_qa,
-    without_gold,
     write_qa_corpus,
 )
 from assistant.model.embed import Embedder
@@ -82,16 +82,16 @@ def draft_rows(assistant: Assistant, items: list[QAItem], name: str, leave_gold_
     """One row per question; with ``leave_gold_out`` also one per answerable question with its
     gold passage masked (the question is embedded once for both)."""
     rows = []
-    answerer = assistant.answerer
+    answerer = assistant.quoter
     mask = GoldMask(assistant.index)
     for item in items:
         scores = assistant.searcher.score(item.question)
         sides = [(name, bool(item.answers), scores, np.zeros(0, np.int64))]
         if leave_gold_out and item.answers:
             gold = mask(item)
-            sides.append((name + "_lgo", False, without_gold(scores, gold), gold))
+            sides.append((name + "_lgo", False, without(scores, gold), gold))
         for set_name, answerable, side_scores, hidden in sides:
-            hits = hits_without(assistant, side_scores, hidden, 10)
+            hits = assistant.searcher.hits(side_scores, 10, hidden)
             evidence = Evidence(item.question, hits, side_scores, assistant.index)
             draft = answerer.draft(evidence)
             text = answerer.render(evidence, draft).text if draft else ""

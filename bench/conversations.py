@@ -19,7 +19,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from assistant.answering.conversation import Turn
+from assistant.core.records import Turn
 from assistant.core.settings import Settings
 from assistant.evaluate import contains
 from assistant.pipeline import Assistant

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from assistant.core.settings import Settings
 from assistant.evaluate import read_qa, write_qa_corpus
-from assistant.indexing.layout import build_index
+from assistant.indexing import build_index
 from assistant.model.embed import Embedder
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from assistant.answering.retrieve import MODES, Searcher
 from assistant.core.settings import Settings
 from assistant.evaluate import gold_rank, read_qa, recall_metrics, write_qa_corpus
-from assistant.indexing.layout import build_index, load_index
+from assistant.indexing import build_index, load_index
 from assistant.model.embed import Embedder
 
 SETS = ("parsinlu_rc_train", "parsinlu_rc_dev", "persianqa_test")

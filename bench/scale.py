@@ -99,7 +99,7 @@ def real_vectors(
         started = time.perf_counter()
         for done in range(0, len(todo), 256):
             part = todo[done : done + 256]
-            vectors = embedder.embed_batch([normalized[i] for i in part], kind="passage")
+            vectors = embedder.embed([normalized[i] for i in part], kind="passage")
             fresh = {hashes[i]: v for i, v in zip(part, vectors, strict=True)}
             cache.put(embedder.fingerprint, fresh)
             known.update(fresh)
@@ -180,7 +180,7 @@ def measure(folder: Path, questions: list[str]) -> dict:
 
     settings = Settings.from_env()
     embedder = Embedder(settings)
-    embedder.embed_batch(["گرم کردن"], kind="query")  # model loaded and warm before the baseline
+    embedder.embed(["گرم کردن"], kind="query")  # model loaded and warm before the baseline
     rss_before = rss_mb()
     started = time.perf_counter()
     index = load_index(folder, embedder)
@@ -243,7 +243,7 @@ def stage_times(searcher, question: str) -> dict[str, float]:
         clock = now
 
     normalized = normalize(question)
-    qv = searcher.embedder.embed_batch([normalized], kind="query")[0]
+    qv = searcher.embedder.embed([normalized], kind="query")[0]
     lap("embed_query")
     q_terms = terms(normalized)
     lap("terms")

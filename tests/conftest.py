@@ -1,8 +1,12 @@
-"""Shared, session-scoped real parts: the converted model, a built index of corpus/.
+"""Shared, session-scoped parts: the real converted model and an index of corpus/, and the fakes.
 
 Nothing here touches the real ``index/`` or the user's cache: ASSISTANT_HOME
 and every index live under pytest's tmp dirs (the converted model is built
-once per session, ~20 s).
+once per session).  What a test needs is a marker: ``model`` (the real e5),
+``server`` (the real Gradio server), ``browser`` (headless Chromium),
+``postgres`` (a real PostgreSQL server).  Tests get them from the fixtures
+they use (below) or from a ``pytestmark``; ``make test-fast`` runs the tests
+that need none of them, on ``fakes.HashEncoder`` where they need an encoder.
 """
 
 from __future__ import annotations
@@ -20,6 +24,29 @@ QA_FILE = ROOT / "tests" / "data" / "qa.jsonl"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+#: fixture → what a test that uses it needs
+NEEDS = {
+    "embedder": "model",
+    "assistant": "model",
+    "serve_ui": "server",
+    "browser": "browser",
+    "postgres_server": "postgres",
+}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark each test by the real parts its fixtures bring (the postgres half of a store test too)."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in NEEDS.items():
+            if fixture in used:
+                item.add_marker(marker)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("database_url") == "postgres":
+            item.add_marker("postgres")
+        if item.get_closest_marker("browser"):
+            item.add_marker("server")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -47,6 +74,14 @@ def settings(home, tmp_path_factory):
         if file.is_file():
             shutil.copy(file, corpus / file.name)
     return Settings.from_env(home=home, corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"))
+
+
+@pytest.fixture(scope="session")
+def fake_encoder():
+    """A deterministic hash embedder (``fakes.HashEncoder``): pure logic without the model."""
+    from fakes import HashEncoder
+
+    return HashEncoder()
 
 
 @pytest.fixture(scope="session")

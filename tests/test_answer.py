@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from assistant.answering.extractive import ABSTAIN_TEXT
 from assistant.cli import main
+from assistant.core.errors import QuestionError
 from assistant.evaluate import contains, evaluate, read_qa
-from assistant.pipeline import QuestionError
 
 QA = Path(__file__).resolve().parent / "data" / "qa.jsonl"
 

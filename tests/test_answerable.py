@@ -186,7 +186,8 @@ def test_verb_readings_do_not_depend_on_the_hash_seed():
     import sys
 
     probe = (
-        "from assistant.answerable import _forms; print([_forms(w) for w in ('بود', 'برد', 'آمده', 'برن')])"
+        "from assistant.answering.answerable import _forms; "
+        "print([_forms(w) for w in ('بود', 'برد', 'آمده', 'برن')])"
     )
     seen = {
         subprocess.run(

@@ -1,4 +1,5 @@
-"""Chunks and sentences point back into the source text exactly."""
+"""Chunks and sentences point back into the source text exactly (budgets on the fake encoder;
+the seed file on the real tokenizer)."""
 
 from itertools import pairwise
 from pathlib import Path
@@ -30,14 +31,14 @@ def test_seed_chunks_round_trip_to_the_file(embedder):
         assert (span.start, span.end) in covered
 
 
-def test_overlong_sentence_is_cut_at_words(embedder):
+def test_overlong_sentence_is_cut_at_words(fake_encoder):
     text = ("روابط عمومی " * 400).strip()
     doc = Document(doc_id="long", source="long", text=text)
-    chunks = chunk_document(doc, embedder.count_tokens, max_tokens=128, overlap_tokens=0)
+    chunks = chunk_document(doc, fake_encoder.count_tokens, max_tokens=128, overlap_tokens=0)
     assert len(chunks) > 3
     for chunk in chunks:
         assert text[chunk.start : chunk.end] == chunk.text
-        assert embedder.count_tokens([normalize(chunk.text)])[0] <= chunk.tokens <= 128
+        assert fake_encoder.count_tokens([normalize(chunk.text)])[0] <= chunk.tokens <= 128
 
 
 def test_sentence_spans_keep_decimals_and_join_caption_lines():
@@ -46,19 +47,19 @@ def test_sentence_spans_keep_decimals_and_join_caption_lines():
     assert spans == ["نرخ رشد 3.5 درصد بود.", "جملهٔ دوم!", "کارگاه اول\nتوسط دکتر الف\nشنبه ۲۹ اردیبهشت"]
 
 
-def test_markdown_heading_is_carried(embedder):
+def test_markdown_heading_is_carried(fake_encoder):
     text = "# بخش اول\n\nجملهٔ اول این بخش است.\n\n# بخش دوم\n\nجملهٔ دوم این بخش است."
     doc = Document(doc_id="h", source="h", text=text)
-    chunks = chunk_document(doc, embedder.count_tokens, max_tokens=12, overlap_tokens=0)
+    chunks = chunk_document(doc, fake_encoder.count_tokens, max_tokens=12, overlap_tokens=0)
     headings = [c.heading for c in chunks]
     assert headings[0] == "بخش اول" and headings[-1] == "بخش دوم"
 
 
-def test_text_without_spaces_is_still_cut_below_the_budget(embedder):
+def test_text_without_spaces_is_still_cut_below_the_budget(fake_encoder):
     text = "اعتماد" * 600
     doc = Document(doc_id="nospace", source="nospace", text=text)
-    chunks = chunk_document(doc, embedder.count_tokens, max_tokens=256, overlap_tokens=0)
+    chunks = chunk_document(doc, fake_encoder.count_tokens, max_tokens=256, overlap_tokens=0)
     assert len(chunks) > 1
     for chunk in chunks:
         assert text[chunk.start : chunk.end] == chunk.text
-        assert embedder.count_tokens([normalize(chunk.text)])[0] <= 256
+        assert fake_encoder.count_tokens([normalize(chunk.text)])[0] <= 256

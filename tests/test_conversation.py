@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answering.conversation import Turn, last_context, list_items, parse_history, resolve
-from assistant.core.records import Answer, AnswerSentence
+from assistant.answering.conversation import last_context, list_items, resolve
+from assistant.core.errors import QuestionError
+from assistant.core.inputs import read_history
+from assistant.core.records import Answer, AnswerSentence, Turn
 from assistant.evaluate import contains
 from assistant.text.normalize import normalize
 
@@ -81,15 +83,15 @@ def test_how_about_and_chains_use_the_resolved_previous_question(pillars):
 
 def test_history_json_forms(pillars):
     data = Answer("ارکان اعتماد کدام‌اند؟", PILLARS, False, [AnswerSentence(PILLARS, (1,))]).to_dict()
-    turns = parse_history(
+    turns = read_history(
         ["شفافیت یعنی چه؟", {"question": "q2", "answer": "متن پاسخ"}, {"question": "q3", "answer": data}]
     )
     assert [t.question for t in turns] == ["شفافیت یعنی چه؟", "q2", "q3"]
     assert turns[0].answer is None and turns[1].answer.text == "متن پاسخ"
     assert turns[2].answer.sentences[0].text == PILLARS
     assert Answer.from_dict(data).to_dict()["sentences"] == data["sentences"]
-    with pytest.raises(ValueError, match="history item"):
-        parse_history([42])
+    with pytest.raises(QuestionError, match="history item"):
+        read_history([42])
 
 
 def test_a_text_only_history_reruns_the_earlier_question_only_when_needed():
@@ -169,6 +171,7 @@ def test_cli_ask_file_jsonl_with_history(settings, assistant, home, tmp_path):
         ),
         "athtdj dukd ]i?",
         '{"question": 5}',
+        '{"question": "q", "history": "not a list"',
     ]
     questions = tmp_path / "conversation.jsonl"
     questions.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -181,12 +184,13 @@ def test_cli_ask_file_jsonl_with_history(settings, assistant, home, tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     out = [json.loads(line) for line in done.stdout.splitlines()]
-    assert len(out) == 4
+    assert len(out) == 5
     assert out[0]["resolved_question"] == "پاسخگویی یعنی چه؟" and not out[0]["abstained"]
     assert out[1]["understood_as"] == "چرا مهم است؟"
     assert out[1]["resolved_question"] == "چرا شفافیت مهم است؟" and out[1]["citations"]
     assert out[2]["understood_as"] == "شفافیت یعنی چه؟" and "آشکارسازی اطلاعات" in out[2]["answer"]
-    assert "JSON" in out[3]["error"]
+    assert "must be text" in out[3]["error"] and "متن" in out[3]["error"]  # the one entry check
+    assert "JSON" in out[4]["error"]
 
 
 def test_cli_chat_keeps_the_conversation(settings, assistant, home):

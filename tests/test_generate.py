@@ -15,7 +15,7 @@ import pytest
 from assistant.answering.extractive import ABSTAIN_TEXT
 from assistant.answering.generate import split_sentences
 from assistant.core.records import Answer
-from assistant.pipeline import Assistant, make_answerer
+from assistant.pipeline import Assistant
 
 
 def passage_with(prompt: str, phrase: str) -> int:
@@ -38,7 +38,7 @@ def llm_assistant(settings, embedder, assistant, fake_llm_server):
     """The real Assistant with the LLM answerer built from settings, as a user configures it."""
     llm = {"llm_provider": "openai", "llm_model": "fake-model", "llm_base_url": fake_llm_server.url}
     llm_settings = replace(settings, answerer="llm", **llm)
-    return Assistant(llm_settings, embedder=embedder, answerer=make_answerer(llm_settings, embedder))
+    return Assistant(llm_settings, embedder=embedder)
 
 
 def verbatim(assistant: Assistant, answer: Answer) -> bool:

@@ -289,7 +289,7 @@ def test_upload_of_a_bomb_is_rejected_and_leaves_nothing(tmp_path: Path, upload_
 def test_an_isolated_corpus_load_skips_the_bomb_and_keeps_the_rest(tmp_path: Path) -> None:
     (tmp_path / "good.md").write_text(FA, encoding="utf-8")
     bomb_docx(tmp_path / "bomb.docx", 120)
-    documents, skipped = load_corpus(tmp_path, isolated=True)
+    documents, skipped = load_corpus(tmp_path, load=load_file_isolated)
     assert [d.doc_id for d in documents] == ["good.md"]
     assert documents == load_corpus(tmp_path)[0]
     assert [s.path for s in skipped] == ["bomb.docx"]

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from assistant.answering.retrieve import Searcher
 from assistant.cli import main
 from assistant.core.settings import Settings
-from assistant.indexing.layout import IndexMismatch, build_index, current_build, load_index
+from assistant.indexing import IndexMismatch, build_index, current_build, load_index
 from assistant.model.embed import Embedder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,14 +158,14 @@ def test_killed_build_leaves_the_old_index_serving(home, embedder, tmp_path):
     assert current_build(settings.index_dir) != before
 
 
-def test_bad_files_are_reported_not_fatal(home, embedder, tmp_path):
+def test_bad_files_are_reported_not_fatal(home, fake_encoder, tmp_path):
     settings = make_settings(
         tmp_path, home, **{"seed.md": SEED.read_text(encoding="utf-8"), "empty.txt": "  \n"}
     )
     (settings.corpus_dir / "broken.pdf").write_bytes(os.urandom(2048))
     (settings.corpus_dir / "sheet.xlsx").write_bytes(b"PK\x03\x04 not really")
     (settings.corpus_dir / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
-    report = build_index(settings, embedder=embedder)
+    report = build_index(settings, embedder=fake_encoder)
     assert report.documents == 1
     skipped = {s.path: s.reason for s in report.skipped}
     assert set(skipped) == {"empty.txt", "broken.pdf", "sheet.xlsx", "latin1.txt"}
@@ -174,15 +174,15 @@ def test_bad_files_are_reported_not_fatal(home, embedder, tmp_path):
     assert "skipped: broken.pdf" in result.output
 
 
-def test_update_reembeds_only_changed_chunks(home, embedder, tmp_path):
+def test_update_reembeds_only_changed_chunks(home, fake_encoder, tmp_path):
     settings = make_settings(
         tmp_path, home, **{"a.txt": persian_doc(1), "b.txt": persian_doc(2), "c.txt": persian_doc(3)}
     )
-    first = build_index(settings, embedder=embedder, use_cache=False)
+    first = build_index(settings, embedder=fake_encoder, use_cache=False)
     assert first.embedded == first.chunks and first.reused == 0
-    old_hashes = {c.text_hash for c in load_index(settings.index_dir, embedder).chunks}
+    old_hashes = {c.text_hash for c in load_index(settings.index_dir, fake_encoder).chunks}
 
-    unchanged = build_index(settings, embedder=embedder)
+    unchanged = build_index(settings, embedder=fake_encoder)
     assert (unchanged.embedded, unchanged.reused) == (0, first.chunks)
 
     (settings.corpus_dir / "b.txt").write_text(
@@ -190,8 +190,8 @@ def test_update_reembeds_only_changed_chunks(home, embedder, tmp_path):
     )
     (settings.corpus_dir / "d.txt").write_text(persian_doc(4), encoding="utf-8")
     (settings.corpus_dir / "c.txt").unlink()
-    update = build_index(settings, embedder=embedder)
-    new_hashes = [c.text_hash for c in load_index(settings.index_dir, embedder).chunks]
+    update = build_index(settings, embedder=fake_encoder)
+    new_hashes = [c.text_hash for c in load_index(settings.index_dir, fake_encoder).chunks]
     fresh = set(new_hashes) - old_hashes
     assert update.embedded == len(fresh) >= 2  # b's changed chunk(s) and d's
     assert update.reused == len(new_hashes) - update.embedded > 0
@@ -213,18 +213,18 @@ def small_disk(tmp_path):
     subprocess.run(["umount", str(mount)], check=False)
 
 
-def test_disk_full_mid_build_keeps_the_old_index(home, embedder, tmp_path, small_disk):
+def test_disk_full_mid_build_keeps_the_old_index(home, fake_encoder, tmp_path, small_disk):
     from assistant.indexing.layout import BuildFailed
 
     settings = make_settings(tmp_path, home, **{"a.txt": persian_doc(7, 4)})
     settings = replace(settings, index_dir=small_disk / "index")
-    build_index(settings, embedder=embedder)
+    build_index(settings, embedder=fake_encoder)
     before = current_build(settings.index_dir)
     for i in range(60):
         (settings.corpus_dir / f"big-{i:02d}.txt").write_text(persian_doc(2000 + i, 20), encoding="utf-8")
     with pytest.raises(BuildFailed, match="Disk full") as error:
-        build_index(settings, embedder=embedder)
+        build_index(settings, embedder=fake_encoder)
     assert "دیسک پر است" in str(error.value)
     assert current_build(settings.index_dir) == before
-    assert len(load_index(settings.index_dir, embedder).documents) == 1
+    assert len(load_index(settings.index_dir, fake_encoder).documents) == 1
     assert not list((settings.index_dir / "builds").glob(".tmp-*"))

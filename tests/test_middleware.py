@@ -144,6 +144,7 @@ def test_in_flight_requests_are_capped_per_client():
     assert limiter.inflight("192.0.2.1") == 0
 
 
+@pytest.mark.server
 def test_wired_into_a_real_gradio_app():
     """The way the web app wires it: FastAPI's ``middleware`` through ``launch(app_kwargs=...)``."""
     import gradio as gr

@@ -66,7 +66,7 @@ def test_onnx_runtime_gives_the_same_vectors(engines, embedder, kind):
     """The served path (ONNX Runtime, batched by length) equals sentence-transformers on PyTorch."""
     model, engine = engines
     assert embedder.onnx is not None, "the default model must run on ONNX Runtime"
-    served = embedder.embed_batch(TEXTS, kind=kind)
+    served = embedder.embed(TEXTS, kind=kind)
     reference = model.encode(TEXTS, prompt_name=kind, normalize_embeddings=True)
     assert np.abs(served - reference).max() < 1e-4
     theirs = engine.query(TEXTS) if kind == "query" else engine.passage(TEXTS)
@@ -81,7 +81,7 @@ def test_exported_model_serves_without_loading_pytorch_weights(settings, embedde
     graph, recipe = paths(settings.models_dir, embedder.fingerprint)
     assert graph.is_file() and recipe.is_file()
     fresh = Embedder(settings)
-    vectors = fresh.embed_batch(["اعتماد چیست؟"], kind="query")
+    vectors = fresh.embed(["اعتماد چیست؟"], kind="query")
     assert vectors.shape == (1, 384) and "model" not in fresh.__dict__
     assert fresh.dimension == 384 and fresh.max_tokens == 512
 
@@ -93,8 +93,8 @@ def test_torch_backend_is_one_setting_away(settings, embedder):
 
     torch_only = Embedder(replace(settings, embed_backend="torch"))
     assert torch_only.onnx is None
-    same = torch_only.embed_batch(TEXTS[:4], kind="query")
-    assert np.abs(same - embedder.embed_batch(TEXTS[:4], kind="query")).max() < 1e-4
+    same = torch_only.embed(TEXTS[:4], kind="query")
+    assert np.abs(same - embedder.embed(TEXTS[:4], kind="query")).max() < 1e-4
 
 
 def test_a_first_start_serves_on_pytorch_while_onnx_is_exported(tmp_path, settings, embedder):
@@ -106,12 +106,12 @@ def test_a_first_start_serves_on_pytorch_while_onnx_is_exported(tmp_path, settin
     fresh._models_dir = tmp_path  # as on a first start: no exported graph yet
     thread = fresh.export_in_background()
     assert thread is not None and fresh.onnx is None  # PyTorch meanwhile
-    during = fresh.embed_batch(TEXTS[:3], kind="query")
+    during = fresh.embed(TEXTS[:3], kind="query")
     thread.join(300)
     assert fresh.onnx is not None and all(p.is_file() for p in paths(tmp_path, fresh.fingerprint))
-    after = fresh.embed_batch(TEXTS[:3], kind="query")
+    after = fresh.embed(TEXTS[:3], kind="query")
     assert np.abs(during - after).max() < 1e-4
-    assert np.abs(after - embedder.embed_batch(TEXTS[:3], kind="query")).max() < 1e-4
+    assert np.abs(after - embedder.embed(TEXTS[:3], kind="query")).max() < 1e-4
     assert fresh.export_in_background() is None  # exported once
 
 

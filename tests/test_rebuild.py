@@ -14,17 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from assistant.core.records import BuildReport
 from assistant.core.settings import Settings
-from assistant.indexing.jobs import (
-    BuildDone,
-    BuildError,
-    BuildProgress,
-    IndexWatcher,
-    build_command,
-    parse_event,
-    start_build,
-)
-from assistant.indexing.layout import build_index, current_build, index_info, load_index
+from assistant.indexing import build_index, current_build, index_info, load_index
+from assistant.indexing.jobs import build_command, start_build
+from assistant.indexing.progress import BuildDone, BuildError, BuildProgress, parse_line, to_line
+from assistant.indexing.watch import IndexWatcher
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -120,8 +115,8 @@ def test_build_job_streams_progress_and_ends_with_a_report(indexed):
     assert chunked[-1].done == chunked[-1].total == len(list(indexed.corpus_dir.iterdir()))
     final = events[-1]
     assert isinstance(final, BuildDone) and job.last == final
-    assert final.report["embedded"] >= 1 and final.report["reused"] >= 1  # only the new document
-    assert final.report["index_path"] == str(current_build(indexed.index_dir))
+    assert final.report.embedded >= 1 and final.report.reused >= 1  # only the new document
+    assert final.report.index_path == str(current_build(indexed.index_dir))
     assert not job.running and job.process.returncode == 0
 
 
@@ -164,9 +159,11 @@ def test_a_crashing_child_is_reported_with_its_last_error_line(indexed, tmp_path
 
 def test_command_and_event_parsing(indexed):
     command = build_command(indexed, full=True, nice=7)
-    assert command[:5] == [sys.executable, "-m", "assistant", "index", "build"]
-    assert command[command.index("--nice") + 1] == "7" and "json" in command
-    assert parse_event('{"stage": "embed", "done": 3, "total": 9}') == BuildProgress("embed", 3, 9)
-    assert parse_event('{"error": "x / y"}') == BuildError("x / y")
-    assert parse_event('{"done": true, "report": {"chunks": 2}}') == BuildDone({"chunks": 2})
-    assert parse_event("Loading weights 100%") is None and parse_event("[1, 2]") is None
+    assert command[:4] == [sys.executable, "-m", "assistant.indexing", "build"]
+    assert command[command.index("--nice") + 1] == "7"
+    assert parse_line('{"stage": "embed", "done": 3, "total": 9}') == BuildProgress("embed", 3, 9)
+    assert parse_line('{"error": "x / y"}') == BuildError("x / y")
+    assert parse_line('{"done": true, "report": {"chunks": 2}}') == BuildDone(BuildReport(chunks=2))
+    assert parse_line("Loading weights 100%") is None and parse_line("[1, 2]") is None
+    for event in (BuildProgress("chunk", 1, 2), BuildError("x / y"), BuildDone(BuildReport(documents=3))):
+        assert parse_line(to_line(event)) == event  # one format, written and read in one module

@@ -15,7 +15,7 @@ from conftest import corpus_settings
 from gradio_client import Client
 
 from assistant.core.settings import Settings
-from assistant.pipeline import BuildDone
+from assistant.indexing.progress import BuildDone
 from assistant.web import get_service
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +51,7 @@ def test_chat_keeps_answering_during_an_index_tab_rebuild(server, class_settings
         answered_during_build += build.is_alive()
         time.sleep(0.5)  # one student asking again and again, within the per-address rate
     build.join()
-    assert isinstance(events[-1], BuildDone) and events[-1].report["documents"] == 2
+    assert isinstance(events[-1], BuildDone) and events[-1].report.documents == 2
     assert answered_during_build >= 3, "the chat was served while the index was being rebuilt"
     after = client.predict("رازداری حرفه‌ای یعنی چه؟", api_name="/ask")
     assert after["citations"] and after["citations"][0]["doc_id"] == "new.md"  # and the new build is served

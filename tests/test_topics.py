@@ -79,7 +79,7 @@ def test_paraphrases_land_together_with_the_real_model(tmp_path, embedder):
     for question, times in asked.items():
         for _ in range(times):
             store.log_gap(question, {"answer": "…", "abstained": True, "related": []})
-    topics = store.gap_clusters(lambda texts: embedder.embed_batch(texts, kind="query"))
+    topics = store.gap_clusters(lambda texts: embedder.embed(texts, kind="query"))
     assert [(t.label, t.total) for t in topics] == [
         ("قیمت بیت کوین چند است؟", 5),
         ("هوای تهران فردا چطور است؟", 4),

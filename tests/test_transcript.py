@@ -17,7 +17,7 @@ from pptx.util import Inches
 from assistant.answering.cite import format_time_range, locate
 from assistant.core.records import Document, Segment
 from assistant.core.settings import Settings
-from assistant.indexing.layout import build_index, load_index
+from assistant.indexing import build_index, load_index
 from assistant.ingest.load import LoadError, load_corpus, load_file
 from assistant.ingest.transcript import parse_cues
 from assistant.pipeline import Assistant

@@ -9,8 +9,9 @@ import pytest
 
 from assistant.core.records import Answer, Document
 from assistant.core.settings import Settings
+from assistant.indexing.progress import BuildDone
 from assistant.indexing.versions import VersionStore
-from assistant.pipeline import Assistant, BuildDone
+from assistant.pipeline import Assistant
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "شفافیت به چه معناست؟"
@@ -44,7 +45,7 @@ def test_changed_document_opens_the_quoted_version(fresh):
     old_text = path.read_text(encoding="utf-8")
     path.write_text(old_text.replace("شفافیت", "شفاف‌سازی"), encoding="utf-8")
     events = list(assistant.rebuild())  # a child process, as `assistant index update`; then served
-    assert isinstance(events[-1], BuildDone) and events[-1].report["documents"] == 1
+    assert isinstance(events[-1], BuildDone) and events[-1].report.documents == 1
 
     opened = assistant.open_citation(cited)
     assert opened.changed

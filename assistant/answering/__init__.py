@@ -1,0 +1,10 @@
+"""Answering: retrieval, the extractive and LLM answerers, citations, follow-ups, typing fixes.
+
+``retrieve`` and ``fusion`` (hybrid scores; ``chains`` its LangChain face),
+``base`` (Evidence, the Answerer protocols), ``units`` (what a passage may
+quote), ``answerable`` and ``lexicon`` (does the quote answer?), ``meta``
+(who spoke, when), ``extractive`` (the default answerer), ``generate`` (a
+chat model held to its citations), ``cite`` (exact spans, numbered),
+``conversation`` (follow-ups) and ``rewrite`` (Finglish, layout, English).
+Imports core, text and indexing; never the model package (an Encoder is enough).
+"""

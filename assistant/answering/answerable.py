@@ -29,157 +29,10 @@ from shekar import data as shekar_data
 from shekar.morphology.conjugator import Conjugator
 
 from ..text.tokens import STOPWORDS, ZWNJ, stem, words
+from .lexicon import ANSWER_TYPES, NEGATION, QUESTION_WORDS, UNIT_TYPES
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "answerable.json"
 _MAX_RARITY = 12.0
-_QUESTION_WORDS = frozenset(
-    [
-        "چیست",
-        "چی",
-        "چیه",
-        "کیست",
-        "کی",
-        "کجا",
-        "کجاست",
-        "چرا",
-        "چگونه",
-        "چطور",
-        "چند",
-        "چندم",
-        "چقدر",
-        "کدام",
-        "کدامند",
-        "کدامین",
-        "آیا",
-        "سالی",
-        "زمانی",
-        "میشود",
-        "میشوند",
-        "میکند",
-        "میکنند",
-        "است",
-        "هست",
-        "بود",
-        "شد",
-        "دارد",
-        "دارند",
-        "نام",
-        "اسم",
-        # spoken forms and light verbs: their absence from a source says nothing
-        "کیه",
-        "کدوم",
-        "کدومه",
-        "کدوما",
-        "چجوری",
-        "چطوری",
-        "چیا",
-        "چندتا",
-        "چندبار",
-        "چندمین",
-        "کجان",
-        "میشه",
-        "میشن",
-        "میکنه",
-        "میکنن",
-        "هستن",
-        "هستند",
-        "بوده",
-        "باشد",
-        "میباشد",
-        "شده",
-        "شدند",
-        "کرد",
-        "کرده",
-        "کردند",
-        "داشت",
-        "داشته",
-        "داره",
-        "دارن",
-    ]
-)
-
-#: expected answer type → question pattern (normalized text, ZWNJ folded to space)
-ANSWER_TYPES: dict[str, re.Pattern[str]] = {
-    "person": re.compile(r"چه کس|کیست|که بود|چه شخص|توسط چه|چه فرد"),
-    "date": re.compile(r"چه (?:زمان|سال|تاریخ|روز|ماه|قرن|سده|دوره)|\bکی\b|چه وقت|از کی|تا کی"),
-    "number": re.compile(r"\bچند|چقدر|چه تعداد|چه مقدار|چه میزان"),
-    "place": re.compile(r"کجا|چه (?:شهر|کشور|استان|منطقه|مکان|جای)|کدام (?:شهر|کشور|استان|منطقه)"),
-    "reason": re.compile(r"چرا|چه دلیل|چه علت|علت .* چیست|دلیل .* چیست"),
-}
-#: the Persian solar months, which the webinar write-ups date by
-JALALI_MONTHS = (
-    "فروردین",
-    "اردیبهشت",
-    "خرداد",
-    "تیر",
-    "مرداد",
-    "شهریور",
-    "مهر",
-    "آبان",
-    "آذر",
-    "دی",
-    "بهمن",
-    "اسفند",
-)
-_MONTHS = [
-    *JALALI_MONTHS,
-    "ژانویه",
-    "فوریه",
-    "مارس",
-    "آوریل",
-    "مه",
-    "ژوئن",
-    "ژوئیه",
-    "ژوئیه",
-    "اوت",
-    "سپتامبر",
-    "اکتبر",
-    "نوامبر",
-    "دسامبر",
-    "محرم",
-    "صفر",
-    "ربیع",
-    "جمادی",
-    "رجب",
-    "شعبان",
-    "رمضان",
-    "شوال",
-    "ذیقعده",
-    "ذیحجه",
-]
-_NUMBER_WORDS = [
-    "یک",
-    "دو",
-    "سه",
-    "چهار",
-    "پنج",
-    "شش",
-    "هفت",
-    "هشت",
-    "نه",
-    "ده",
-    "صد",
-    "هزار",
-    "میلیون",
-    "میلیارد",
-    "نیم",
-    "اول",
-    "دوم",
-    "سوم",
-]
-#: evidence a unit holds each answer type
-UNIT_TYPES: dict[str, re.Pattern[str]] = {
-    "person": re.compile(
-        r"دکتر|آقای|خانم|مهندس|استاد|توسط|پادشاه|شاه\b|امام|نویسنده|بنیانگذار|بنیان گذار|رئیس|مدیر"
-    ),
-    "date": re.compile(r"\d{3,4}|\b(?:" + "|".join(_MONTHS) + r")\b|سال|قرن|سده|میلادی|شمسی|هجری|شنبه|دهه"),
-    "number": re.compile(r"\d|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b|درصد"),
-    "place": re.compile(r"شهر|کشور|استان|منطقه|قاره|روستا|جزیره|کوه|رود|دریا|خیابان|پایتخت|واقع|\bدر\s+\S+"),
-    "reason": re.compile(
-        r"زیرا|چون|چرا که|به دلیل|به علت|باعث|سبب|بنابراین|به خاطر|در نتیجه|برای اینکه|تا\s"
-    ),
-}
-_NEGATION = re.compile(r"(?:^|\s)(?:نمی|نمی |ن(?:دار|یست|بود|کرد|شد|کن|ده|ست))")
 
 
 @lru_cache(maxsize=1)
@@ -204,7 +57,7 @@ def content_words(normalized_question: str) -> list[str]:
     out = []
     for word in words(normalized_question):
         plain = word.replace(ZWNJ, "")
-        if plain in STOPWORDS or plain in _QUESTION_WORDS or len(plain) < 2:
+        if plain in STOPWORDS or plain in QUESTION_WORDS or len(plain) < 2:
             continue
         out.append(word)
     return list(dict.fromkeys(out))
@@ -387,7 +240,7 @@ def features(s: Signals) -> dict[str, float]:
         "missing_passage": missing_passage,
         "rarest_missing": rarest,
         "type_missing": float(bool(kind) and not has_type(kind, s.answer_text)),
-        "negation": float(bool(_NEGATION.search(s.question.replace(ZWNJ, " ")))),
+        "negation": float(bool(NEGATION.search(s.question.replace(ZWNJ, " ")))),
         # per word, unweighted: a plain relation word («مادر») missing counts as much as a name
         "absent_passage": sum(1 - f for f in in_passage),
         "absent_answer": sum(1 - f for f in in_answer),

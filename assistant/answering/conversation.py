@@ -21,41 +21,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ..core.records import Answer
+from ..core.records import Answer, Turn
 from ..text.normalize import normalize
 from ..text.tokens import ZWNJ
-
-
-@dataclass
-class Turn:
-    """One earlier exchange; ``answer`` is None when only the question is known."""
-
-    question: str
-    answer: Answer | None = None
-
-
-def parse_history(items: Sequence[Turn | str | dict] | None) -> list[Turn]:
-    """History as the JSON forms carry it, oldest first: strings or {"question", "answer"}."""
-    turns = []
-    for item in items or []:
-        if isinstance(item, Turn):
-            turns.append(item)
-        elif isinstance(item, str):
-            turns.append(Turn(item))
-        elif isinstance(item, dict) and isinstance(item.get("question"), str):
-            answer = item.get("answer")
-            if isinstance(answer, str):
-                answer = Answer(item["question"], answer, abstained=False)
-            elif isinstance(answer, dict):
-                answer = Answer.from_dict({"question": item["question"], **answer})
-            turns.append(Turn(item["question"], answer or None))
-        else:
-            raise ValueError(
-                "هر مورد تاریخچه باید پرسش یا {question, answer} باشد. / "
-                f"Each history item must be a question string or {{question, answer}}, not {item!r}."
-            )
-    return turns
-
 
 _MARKER = re.compile(r"\s*\[\d+\]")
 _LABEL = re.compile(r"^\s*([^:،.؟?\-–]{2,60}?)\s*(?::| - | – )")

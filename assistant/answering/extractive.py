@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..core.records import Answer, AnswerSentence, Hit
+from ..core.protocols import Encoder
+from ..core.records import Answer, AnswerSentence
 from ..indexing.layout import Index
-from ..model.embed import Embedder
 from ..text.normalize import normalize
 from .answerable import (
     AnswerabilityModel,
@@ -27,24 +27,13 @@ from .answerable import (
     gap,
     rarity,
 )
+from .base import Evidence
 from .cite import citation, passage_citations
 from .meta import record_span
-from .retrieve import Scores
 from .units import BARE, DEFINITION, LEAD_IN, Unit, definition_term, passage_units
 
 ABSTAIN_TEXT = "منابع موجود پاسخ این پرسش را ندارند."
 ABSTAIN_HINT = "نزدیک‌ترین بخش‌ها در زیر آمده‌اند، اما پاسخ پرسش در آن‌ها نیست."
-
-
-@dataclass
-class Evidence:
-    """What retrieval hands to an answerer."""
-
-    question: str
-    hits: list[Hit]
-    scores: Scores
-    index: Index
-    timings_ms: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,7 +93,7 @@ class ExtractiveAnswerer:
 
     def __init__(
         self,
-        embedder: Embedder,
+        embedder: Encoder,
         max_sentences: int = 3,
         passages: int = 4,
         margin: float = 0.08,
@@ -124,7 +113,7 @@ class ExtractiveAnswerer:
             have = {t: self._vectors[t] for t in texts if t in self._vectors}
         missing = [t for t in dict.fromkeys(texts) if t not in have]
         if missing:
-            fresh = dict(zip(missing, self.embedder.embed_batch(missing, kind="passage"), strict=True))
+            fresh = dict(zip(missing, self.embedder.embed(missing, kind="passage"), strict=True))
             have.update(fresh)
             with self._vectors_lock:
                 self._vectors.update(fresh)
@@ -239,7 +228,7 @@ class ExtractiveAnswerer:
         draft = self.draft(evidence)
         return draft.features if draft else {}
 
-    def __call__(self, evidence: Evidence) -> Answer:
+    def answer(self, evidence: Evidence) -> Answer:
         draft = self.draft(evidence)
         if draft is None or draft.probability < self.model.threshold:
             return self.abstain(evidence)
@@ -318,12 +307,3 @@ def _term_asked(cand: _Candidate, question: str) -> bool:
     term_words = content_words(normalize(cand.text[a - cand.start : b - cand.start]))
     asked = WordSet(question)
     return bool(term_words) and all(asked.found(w) >= 1 for w in term_words)
-
-
-def __getattr__(name: str):
-    """The LLM answerer moved to ``generate.py``; old imports keep working."""
-    if name in {"LLMAnswerer", "chat_model_from_settings", "LLM_PROMPT"}:
-        from . import generate
-
-        return getattr(generate, name)
-    raise AttributeError(name)

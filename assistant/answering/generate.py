@@ -29,8 +29,9 @@ from ..core.records import Answer, AnswerSentence, Citation
 from ..text.chunk import sentence_spans
 from ..text.normalize import normalize
 from ..text.tokens import terms
+from .base import Evidence
 from .cite import citation, passage_citations
-from .extractive import ABSTAIN_TEXT, Evidence, ExtractiveAnswerer
+from .extractive import ABSTAIN_TEXT, ExtractiveAnswerer
 
 LLM_PROMPT = """تو دستیار آموزش روابط عمومی هستی.
 فقط بر اساس بخش‌های شماره‌دار زیر به فارسی و کوتاه (حداکثر چهار جمله) پاسخ بده.
@@ -94,8 +95,8 @@ class LLMAnswerer:
         )
         return text, numbered
 
-    def __call__(self, evidence: Evidence) -> Answer:
-        gate = self.extractive(evidence)
+    def answer(self, evidence: Evidence) -> Answer:
+        gate = self.extractive.answer(evidence)
         if gate.abstained:
             return gate
         prompt, numbered = self.prompt(evidence)
@@ -104,7 +105,7 @@ class LLMAnswerer:
 
     def stream(self, evidence: Evidence) -> Iterator[str | Answer]:
         """Text deltas as the model streams them, then the checked Answer."""
-        gate = self.extractive(evidence)
+        gate = self.extractive.answer(evidence)
         if gate.abstained:
             yield gate
             return
@@ -121,7 +122,7 @@ class LLMAnswerer:
         """Best cosine to one of the passage's sentences, averaged with content-word overlap."""
         spans = sentence_spans(passage.text, 0, len(passage.text)) or []
         pieces = [normalize(passage.text[s.start : s.end]) for s in spans] or [normalize(passage.text)]
-        vectors = self.embedder.embed_batch([normalize(sentence), *pieces], kind="passage")
+        vectors = self.embedder.embed([normalize(sentence), *pieces], kind="passage")
         cosine = float(np.max(vectors[1:] @ vectors[0]))
         own = set(terms(normalize(sentence)))
         overlap = len(own & set(terms(normalize(passage.text)))) / len(own) if own else 0.0

@@ -13,7 +13,7 @@ import re
 from ..core.records import Document
 from ..text.normalize import normalize
 from ..text.tokens import ZWNJ
-from .answerable import JALALI_MONTHS
+from .lexicon import JALALI_MONTHS
 from .units import BARE, BLOCK, passage_units
 
 _MONTHS = JALALI_MONTHS

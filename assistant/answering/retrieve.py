@@ -1,18 +1,14 @@
-"""Hybrid retrieval (dense + BM25, fused) and its LangChain retriever face."""
+"""Hybrid retrieval: dense and BM25 scores of every passage, fused into one ranking."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document as LCDocument
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
+from ..core.protocols import Encoder
 from ..core.records import Hit
 from ..indexing.layout import Index
-from ..model.embed import Embedder
 from ..text.normalize import normalize
 from ..text.tokens import terms
 from . import fusion
@@ -51,7 +47,7 @@ class Searcher:
     """
 
     def __init__(
-        self, index: Index, embedder: Embedder, mode: str = "hybrid", bm25_weight: float | None = None
+        self, index: Index, embedder: Encoder, mode: str = "hybrid", bm25_weight: float | None = None
     ):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
@@ -60,10 +56,12 @@ class Searcher:
         self.mode = mode
         self.bm25_weight = fusion.BM25_WEIGHT if bm25_weight is None else bm25_weight
 
-    def score(self, question: str) -> Scores:
+    def score(self, question: str, hidden: np.ndarray | None = None) -> Scores:
+        """Every passage's scores; ``hidden`` chunk positions score as if they were not indexed."""
         normalized = normalize(question)
-        qv = self.embedder.embed_batch([normalized], kind="query")[0]
-        return self.score_query(qv, terms(normalized))
+        qv = self.embedder.embed([normalized], kind="query")[0]
+        scores = self.score_query(qv, terms(normalized))
+        return scores if hidden is None else without(scores, hidden)
 
     def score_query(self, qv: np.ndarray, q_terms: list[str]) -> Scores:
         """Scores for an embedded, split question (``score`` without the model)."""
@@ -95,7 +93,12 @@ class Searcher:
         stats = index.score_stats(qv)
         return dense, fusion.candidate_fusion(ids, dense[ids], stats, sparse, self.bm25_weight)
 
-    def hits(self, scores: Scores, k: int) -> list[Hit]:
+    def hits(self, scores: Scores, k: int, hidden: np.ndarray | None = None) -> list[Hit]:
+        """The k best passages, ranked 1..k; ``hidden`` positions are left out (leave-gold-out)."""
+        if hidden is not None and hidden.size:
+            gone = {self.index.chunks[i].chunk_id for i in hidden}
+            kept = [h for h in self.hits(scores, k + len(gone)) if h.chunk.chunk_id not in gone]
+            return [replace(h, rank=r) for r, h in enumerate(kept[:k], 1)]
         order = fusion.top_k(scores.fused, k)
         return [
             Hit(
@@ -112,36 +115,18 @@ class Searcher:
         return self.hits(self.score(question), k)
 
 
-def to_langchain(hit: Hit, index: Index) -> LCDocument:
-    doc = index.documents[hit.chunk.doc_id]
-    return LCDocument(
-        page_content=hit.chunk.text,
-        metadata={
-            "chunk_id": hit.chunk.chunk_id,
-            "doc_id": hit.chunk.doc_id,
-            "title": doc.title,
-            "speaker": doc.speaker,
-            "date": doc.date,
-            "source": doc.source,
-            "start": hit.chunk.start,
-            "end": hit.chunk.end,
-            "heading": hit.chunk.heading,
-            "score": hit.score,
-            "dense": hit.dense,
-            "sparse": hit.sparse,
-            "rank": hit.rank,
-        },
-    )
-
-
-class HybridRetriever(BaseRetriever):
-    """LangChain ``BaseRetriever`` over a :class:`Searcher`; metadata carries offsets and scores."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-    searcher: Searcher
-    k: int = 5
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[LCDocument]:
-        return [to_langchain(h, self.searcher.index) for h in self.searcher.search(query, self.k)]
+def without(scores: Scores, hidden: np.ndarray) -> Scores:
+    """The scores as if the ``hidden`` passages were not indexed: they drop to the bottom of every
+    signal, so ranking, margins and the answerer see only the rest (no index rebuilt)."""
+    if hidden.size == 0:
+        return scores
+    dense, sparse, fused = scores.dense.copy(), scores.sparse.copy(), scores.fused.copy()
+    keep = np.ones(len(dense), bool)
+    keep[hidden] = False
+    if keep.any():
+        dense[hidden], sparse[hidden], fused[hidden] = (
+            dense[keep].min(),
+            sparse[keep].min(),
+            fused[keep].min() - 1,
+        )
+    return replace(scores, dense=dense, sparse=sparse, fused=fused)

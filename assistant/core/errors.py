@@ -17,3 +17,7 @@ class LoadError(AssistantError):
     @classmethod
     def of(cls, fa: str, en: str) -> LoadError:
         return cls(f"{fa} / {en}")
+
+
+class QuestionError(AssistantError, ValueError):
+    """A question (or its history) we will not run; the message is Persian, then English."""

@@ -209,6 +209,14 @@ class Answer:
 
 
 @dataclass
+class Turn:
+    """One earlier exchange of a conversation; ``answer`` is None when only the question is known."""
+
+    question: str
+    answer: Answer | None = None
+
+
+@dataclass
 class SkippedFile:
     path: str
     reason: str
@@ -230,3 +238,42 @@ class BuildReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BuildReport:
+        """A saved ``report.json`` (or a build's progress record) back as a typed report."""
+        rest = _known(cls, {k: v for k, v in data.items() if k != "skipped"})
+        return cls(**rest, skipped=[SkippedFile(**_known(SkippedFile, s)) for s in data.get("skipped", [])])
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """The serving build, for the Sources and Index tabs."""
+
+    build_id: str
+    embedding_model: str
+    documents: int
+    chunks: int
+    built_at: str
+    corpus_dir: str
+    path: str
+    report: BuildReport
+
+
+@dataclass(frozen=True)
+class QuotedSource:
+    """What opening a citation shows: the version it quoted and, if it changed since, the current one.
+
+    ``quoted`` is None only when neither the current document nor the version
+    store has the quoted text (an index from before versions were kept).
+    """
+
+    quoted: Document | None
+    current: Document | None
+    changed_at: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.current is None or (
+            self.quoted is not None and self.quoted.content_hash != self.current.content_hash
+        )

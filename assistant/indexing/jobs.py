@@ -1,16 +1,14 @@
-"""Index builds out of the server process, and hot reload when ``index/current`` moves.
+"""Index builds out of the server process, as typed progress events.
 
 The chat must keep answering while a maintainer rebuilds, so the build runs as
-a child ``python -m assistant index update --progress json --nice 10``, the
-very code path of the CLI, and its JSON lines become typed events.  The index
-build lock lets one build run at a time; a second child reports its message.
-``IndexWatcher`` notices a new ``current`` however it was made (this page, the
-CLI, a deploy) and hands it to the server's reload.
+a child ``python -m assistant.indexing update --nice 10`` whose JSON lines
+(``progress``) become typed events here.  The index build lock lets one build
+run at a time; a second child reports its message.  ``run_child_build`` is the
+child's side, shared with ``assistant index update --progress json``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import queue
@@ -18,38 +16,20 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO
 
+from ..core.errors import AssistantError
 from ..core.settings import Settings
-from .layout import current_build
+from .build import build_index
+from .progress import BuildDone, BuildError, BuildEvent, BuildProgress, json_writer, parse_line, to_line
 
 log = logging.getLogger(__name__)
 
 BUILD_NICE = 10  # the chat's requests get the CPU first
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
-
-@dataclass(frozen=True)
-class BuildProgress:
-    stage: str  # "chunk" (documents), "embed" (new chunks), "write"
-    done: int
-    total: int
-
-
-@dataclass(frozen=True)
-class BuildDone:
-    report: dict  # BuildReport.to_dict(): documents, chunks, embedded, reused, skipped, seconds, index_path
-
-
-@dataclass(frozen=True)
-class BuildError:
-    message: str  # "Persian / English", e.g. the build lock's "another build is running"
-
-
-BuildEvent = BuildProgress | BuildDone | BuildError
 
 CANCELLED = (
     "ساخت نمایه لغو شد؛ نمایهٔ قبلی همچنان استفاده می‌شود. / "
@@ -58,15 +38,12 @@ CANCELLED = (
 
 
 def build_command(settings: Settings, full: bool = False, nice: int = BUILD_NICE) -> list[str]:
-    """The CLI call a build runs: ``index build`` (full) or ``index update``, with these settings."""
+    """The child a build runs: ``python -m assistant.indexing build|update`` with these settings."""
     return [
         sys.executable,
         "-m",
-        "assistant",
-        "index",
+        "assistant.indexing",
         "build" if full else "update",
-        "--progress",
-        "json",
         "--nice",
         str(nice),
         "--corpus",
@@ -76,6 +53,19 @@ def build_command(settings: Settings, full: bool = False, nice: int = BUILD_NICE
         "--embed-model",
         settings.embed_model,
     ]
+
+
+def run_child_build(settings: Settings, full: bool = False, out: IO[str] | None = None) -> int:
+    """The child's side: build, writing each step and then the result as JSON lines; the exit code."""
+    out = out or sys.stdout
+    try:
+        report = build_index(settings, use_cache=not full, progress=json_writer(out))
+    except AssistantError as exc:
+        out.write(to_line(BuildError(str(exc))) + "\n")
+        return 1
+    out.write(to_line(BuildDone(report)) + "\n")
+    out.flush()
+    return 0
 
 
 def start_build(settings: Settings, full: bool = False, *, nice: int = BUILD_NICE) -> BuildJob:
@@ -97,23 +87,6 @@ def start_build(settings: Settings, full: bool = False, *, nice: int = BUILD_NIC
     )
     log.info("index %s started (pid %d)", "build" if full else "update", process.pid)
     return BuildJob(process)
-
-
-def parse_event(line: str) -> BuildEvent | None:
-    """One line of ``--progress json`` output → an event; anything else → None."""
-    try:
-        data = json.loads(line)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    if "error" in data:
-        return BuildError(str(data["error"]))
-    if data.get("done") is True and isinstance(data.get("report"), dict):
-        return BuildDone(data["report"])
-    if {"stage", "done", "total"} <= data.keys():
-        return BuildProgress(str(data["stage"]), int(data["done"]), int(data["total"]))
-    return None
 
 
 class BuildJob:
@@ -154,7 +127,7 @@ class BuildJob:
         assert self.process.stdout is not None
         final: BuildEvent | None = None
         for line in self.process.stdout:
-            event = parse_event(line)
+            event = parse_line(line)
             if event is None:
                 log.debug("build output: %s", line.rstrip())
             elif isinstance(event, BuildProgress):
@@ -202,70 +175,3 @@ class BuildJob:
             self.process.kill()
             self.process.wait()
         log.info("index build %d cancelled", self.pid)
-
-
-_NOW: Any = object()  # IndexWatcher(current=...) default: whatever is current at start()
-
-
-class IndexWatcher:
-    """Poll ``current_build(index_dir)`` (a readlink and two stats) and report when it moved.
-
-    ``current`` is the build the caller has loaded; by default whatever is
-    current when the watcher starts.  A callback that raises is logged and
-    not called again for the same build.
-    """
-
-    def __init__(
-        self,
-        index_dir: Path,
-        on_change: Callable[[Path], None],
-        *,
-        interval_s: float = 2.0,
-        current: Path | None = _NOW,
-    ):
-        self.index_dir = index_dir
-        self.on_change = on_change
-        self.interval_s = interval_s
-        self._seen = current
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> IndexWatcher:
-        if self._seen is _NOW:
-            self._seen = current_build(self.index_dir)
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="index-watcher")
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def __enter__(self) -> IndexWatcher:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.poll()
-
-    def poll(self) -> Path | None:
-        """One look; calls ``on_change`` and returns the new build if ``current`` moved."""
-        try:
-            build = current_build(self.index_dir)
-        except OSError as exc:  # e.g. the folder is on a disk that went away
-            log.warning("cannot read %s: %s", self.index_dir, exc)
-            return None
-        if build is None or build == self._seen:
-            return None
-        self._seen = build
-        log.info("new index build: %s", build)
-        try:
-            self.on_change(build)
-        except Exception:
-            log.exception("reloading %s failed; the previous index stays in use", build)
-        return build

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from ..core.errors import LoadError
 from ..core.records import Document
+from .formats import one_line
+from .load import load_file
 from .parse_limits import MB, ParseLimits
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
@@ -92,9 +94,6 @@ def _limit_self(limits: ParseLimits) -> None:
 
 
 def _child(request: str) -> dict:
-    from .formats import one_line
-    from .load import load_file
-
     data = json.loads(request)
     limits = ParseLimits(**data["limits"])
     _limit_self(limits)

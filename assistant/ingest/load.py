@@ -7,7 +7,7 @@ here.  PDF, DOCX, PPTX and HTML are reduced to their extracted text, subtitles
 quote can name its slide or its time in the recording.  A file that cannot be
 used raises ``LoadError`` whose message is Persian first, then English,
 because maintainers of the corpus read it in the build report.  Untrusted
-files go through ``assistant.isolate.load_file_isolated`` instead.
+files go through ``assistant.ingest.isolate.load_file_isolated`` instead.
 """
 
 from __future__ import annotations
@@ -231,7 +231,7 @@ def _read(path: Path) -> bytes:
 def load_file(path: Path, root: Path, limits: ParseLimits | None = None) -> Document:
     """Load one file into a Document in this process; raise ``LoadError`` for anything unusable.
 
-    For files from outside (uploads) use ``assistant.isolate.load_file_isolated``,
+    For files from outside (uploads) use ``isolate.load_file_isolated``,
     which runs this in a child process with memory and time limits.
     """
     path, root = Path(path), Path(root)
@@ -283,17 +283,17 @@ def _corpus_files(root: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(root).as_posix())
 
 
+Loader = Callable[[Path, Path, ParseLimits | None], Document]
+
+
 def load_corpus(
-    root: Path, *, isolated: bool = False, limits: ParseLimits | None = None
+    root: Path, *, load: Loader = load_file, limits: ParseLimits | None = None
 ) -> tuple[list[Document], list[SkippedFile]]:
     """Load every file under ``root``; bad files are reported in the skipped list, never raised.
 
-    ``isolated`` parses each file in a child process (``assistant.isolate``):
-    slower (~0.3 s a file) but a hostile file cannot take the build down.
+    ``load`` reads one file: ``load_file`` here, or ``isolate.load_file_isolated`` to parse each
+    file in a child process (slower, ~0.3 s a file, but a hostile file cannot take a build down).
     """
-    from .isolate import load_file_isolated
-
-    load = load_file_isolated if isolated else load_file
     root = Path(root)
     if not root.is_dir():
         raise _error("پوشهٔ پیکره پیدا نشد", f"corpus folder not found: {root}")

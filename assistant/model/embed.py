@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from functools import cached_property
@@ -54,7 +53,7 @@ def fingerprint_model(path: str) -> str:
 
 
 class Embedder:
-    """One sentence-transformers model; ``embed_batch`` is the one real method.
+    """One sentence-transformers model; ``embed`` is the one real method.
 
     It runs through ONNX Runtime when the model allows (``assistant.onnx_encoder``:
     the same vectors, a third of the time) and through PyTorch otherwise or when
@@ -150,7 +149,7 @@ class Embedder:
 
     def warm_up(self) -> None:
         """Load (or export) whatever will embed questions, before the first one arrives."""
-        self.embed_batch(["گرم کردن"], kind="query")
+        self.embed(["گرم کردن"], kind="query")
 
     @cached_property
     def tokenizer(self):
@@ -182,7 +181,7 @@ class Embedder:
         encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
         return [len(ids) for ids in encoded]
 
-    def embed_batch(self, texts: Sequence[str], kind: str = "passage", batch_size: int = 8) -> np.ndarray:
+    def embed(self, texts: Sequence[str], kind: str = "passage", batch_size: int = 8) -> np.ndarray:
         """L2-normalized float32 vectors of already normalized texts.
 
         Small model batches are fastest on a CPU (less padding): 160 ParsiNLU
@@ -202,42 +201,3 @@ class Embedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
-
-
-class EmbeddingCache:
-    """SQLite cache of passage vectors keyed by (model fingerprint, text hash).
-
-    Why: ``index update`` re-embeds only text it has never seen with this
-    model; a rebuilt index of an unchanged corpus costs no model time.
-    """
-
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30)
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS vectors"
-            " (model TEXT, hash TEXT, vector BLOB, PRIMARY KEY (model, hash))"
-        )
-
-    def get(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        found: dict[str, np.ndarray] = {}
-        unique = list(dict.fromkeys(hashes))
-        for i in range(0, len(unique), 500):
-            part = unique[i : i + 500]
-            marks = ",".join("?" * len(part))
-            rows = self.db.execute(
-                f"SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({marks})", [model, *part]
-            )
-            for key, blob in rows:
-                found[key] = np.frombuffer(blob, dtype=np.float32)
-        return found
-
-    def put(self, model: str, items: dict[str, np.ndarray]) -> None:
-        with self.db:
-            self.db.executemany(
-                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-                [(model, key, np.asarray(vec, np.float32).tobytes()) for key, vec in items.items()],
-            )
-
-    def close(self) -> None:
-        self.db.close()

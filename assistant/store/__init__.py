@@ -18,8 +18,9 @@ from .records import (
     Verdict,
     VerdictExport,
 )
-from .store import Store, gap_text
+from .store import Store
 from .tables import VERDICTS
+from .writes import gap_text
 
 __all__ = [
     "VERDICTS",

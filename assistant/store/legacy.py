@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from .records import as_utc, now_utc
-
-if TYPE_CHECKING:
-    from .store import Store
+from .writes import insert_rating, upsert_gap
 
 log = logging.getLogger(__name__)
 
@@ -38,28 +36,25 @@ def _answer(value: str) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
-def import_feedback_table(store: Store) -> int:
+def import_feedback_table(conn: Connection) -> int:
     """Import and drop a legacy ``feedback`` table if the file has one; returns the rows moved."""
-    with store._tx() as conn:  # one transaction: a second process waits, then finds nothing to do
-        exists = conn.execute(
-            text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'feedback'")
-        ).first()
-        if exists is None:
-            return 0
-        rows = conn.execute(
-            text("SELECT kind, created_at, question, rating, answer_json, vote_key FROM feedback ORDER BY id")
-        ).mappings()
-        moved = 0
-        for row in rows.all():
-            answer = _answer(row["answer_json"])
-            if row["kind"] == "gap":
-                store._upsert_gap(conn, row["question"], answer, None, seen=_time(row["created_at"]))
-            elif row["rating"] in (1, -1):
-                created = _time(row["created_at"])
-                store._insert_rating(
-                    conn, row["rating"], None, row["question"], answer, row["vote_key"], created
-                )
-            moved += 1
-        conn.execute(text("DROP TABLE feedback"))
+    exists = conn.execute(
+        text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'feedback'")
+    ).first()
+    if exists is None:
+        return 0
+    rows = conn.execute(
+        text("SELECT kind, created_at, question, rating, answer_json, vote_key FROM feedback ORDER BY id")
+    ).mappings()
+    moved = 0
+    for row in rows.all():
+        answer = _answer(row["answer_json"])
+        if row["kind"] == "gap":
+            upsert_gap(conn, row["question"], answer, None, seen=_time(row["created_at"]))
+        elif row["rating"] in (1, -1):
+            created = _time(row["created_at"])
+            insert_rating(conn, row["rating"], None, row["question"], answer, row["vote_key"], created)
+        moved += 1
+    conn.execute(text("DROP TABLE feedback"))
     log.info("moved %d rows of the old feedback table into the store", moved)
     return moved

@@ -8,7 +8,6 @@ vote key (session and message) is stored only as its sha256.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -20,9 +19,9 @@ import numpy as np
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 
-from ..text.normalize import normalize
 from . import review
 from .engine import READ_ONLY, StoreError, open_engine, safe_url, upsert
+from .legacy import import_feedback_table
 from .records import (
     Gap,
     LoggedAnswer,
@@ -37,21 +36,13 @@ from .records import (
     now_utc,
 )
 from .tables import VERDICTS, answer_docs, answers, gaps, metadata, ratings, verdicts
+from .writes import insert_rating, sha256, upsert_gap
 
 if TYPE_CHECKING:
     from ..core.settings import Settings
     from .topics import Topic
 
 PURGE_EVERY_S = 3600.0
-
-
-def gap_text(question: str) -> str:
-    """The wording two askings of one gap share: normalized, whitespace collapsed, case folded."""
-    return " ".join(normalize(question).split()).casefold()
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _cited_docs(answer: Mapping[str, Any]) -> set[str]:
@@ -77,9 +68,8 @@ class Store:
         # with 50 threads writing at once some waited seconds.  Queue this process's writers here.
         self._writers = threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
         if self.engine.dialect.name == "sqlite":
-            from .legacy import import_feedback_table
-
-            import_feedback_table(self)
+            with self._tx() as conn:  # one transaction: a second process waits, then finds nothing to do
+                import_feedback_table(conn)
         self.purge_if_due()
 
     @classmethod
@@ -142,7 +132,7 @@ class Store:
             if docs:
                 conn.execute(insert(answer_docs), docs)
             if abstained:
-                self._upsert_gap(conn, resolved_question or question, answer, answer_id)
+                upsert_gap(conn, resolved_question or question, answer, answer_id)
         return answer_id
 
     def get_answer(self, answer_id: int) -> LoggedAnswer | None:
@@ -181,37 +171,12 @@ class Store:
                 if found is None:
                     raise StoreError(f"این پاسخ ثبت نشده است. / No logged answer {answer_id}.")
                 question = question or found[0]
-            return self._insert_rating(conn, rating, answer_id, question, answer, vote_key)
-
-    def _insert_rating(
-        self,
-        conn: Connection,
-        rating: int,
-        answer_id: int | None,
-        question: str,
-        answer: Mapping[str, Any] | None,
-        vote_key: str | None,
-        created_at: datetime | None = None,
-    ) -> int:
-        row = {
-            "answer_id": answer_id,
-            "created_at": created_at or now_utc(),
-            "question": question or str((answer or {}).get("question", "")),
-            "rating": rating,
-            "answer_json": None if answer_id is not None else dict(answer or {}),
-            "vote_key": None if vote_key is None else _sha256(vote_key),
-        }
-        stmt = upsert(self.engine, ratings).values(**row)
-        replaced = ("answer_id", "created_at", "question", "rating", "answer_json")
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[ratings.c.vote_key], set_={k: stmt.excluded[k] for k in replaced}
-        )
-        return int(conn.execute(stmt.returning(ratings.c.id)).scalar_one())
+            return insert_rating(conn, rating, answer_id, question, answer, vote_key)
 
     def retract(self, vote_key: str) -> bool:
         """Remove a vote the reader took back (clicked the same thumb again)."""
         with self._tx() as conn:
-            return conn.execute(delete(ratings).where(ratings.c.vote_key == _sha256(vote_key))).rowcount > 0
+            return conn.execute(delete(ratings).where(ratings.c.vote_key == sha256(vote_key))).rowcount > 0
 
     def ratings(self) -> list[Rating]:
         """Every rating, oldest first, with the answer it rates."""
@@ -239,35 +204,7 @@ class Store:
     def log_gap(self, question: str, answer: Mapping[str, Any], *, answer_id: int | None = None) -> int:
         """Count a question the corpus could not answer; returns the gap's id."""
         with self._tx() as conn:
-            return self._upsert_gap(conn, question, answer, answer_id)
-
-    def _upsert_gap(
-        self,
-        conn: Connection,
-        question: str,
-        answer: Mapping[str, Any],
-        answer_id: int | None,
-        seen: datetime | None = None,
-    ) -> int:
-        text = gap_text(question)
-        seen = seen or now_utc()
-        stmt = upsert(self.engine, gaps).values(
-            key=_sha256(text),
-            normalized=text,
-            question=question,
-            count=1,
-            first_seen=seen,
-            last_seen=seen,
-            answer_text=str(answer.get("answer", "")),
-            related=list(answer.get("related") or []),
-            last_answer_id=answer_id,
-        )
-        latest = ("question", "last_seen", "answer_text", "related", "last_answer_id")
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[gaps.c.key],
-            set_={"count": gaps.c.count + 1, **{k: stmt.excluded[k] for k in latest}},
-        )
-        return int(conn.execute(stmt.returning(gaps.c.id)).scalar_one())
+            return upsert_gap(conn, question, answer, answer_id)
 
     def gaps(self, limit: int | None = None) -> list[Gap]:
         """Gaps, most asked first."""

@@ -7,12 +7,13 @@ answering from the previous build and swaps the new one in when it is done.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from ..pipeline import BuildDone
+from ..indexing.progress import BuildDone
 from . import render
 from .login import login_gate
 from .service import Service, error_text
@@ -27,6 +28,35 @@ CONFLICT_CHOICES = [
     ("نگه‌داشتن هر دو (نام تازه) / keep both", "keep_both"),
     ("جایگزینی فایل هم‌نام / replace", "replace"),
 ]
+
+
+def require(role: str) -> None:
+    if role != "admin":
+        raise gr.Error("ابتدا گذرواژه را وارد کنید. / Enter the password first.", print_exception=False)
+
+
+def save_files(service: Service, files: list[Any] | None, on_conflict: str, role: str):
+    require(role)
+    if not files:
+        return "⚠️ فایلی انتخاب نشده است. / No file selected.", None
+    lines = []
+    for f in files:
+        path = Path(getattr(f, "name", None) or str(f))
+        original = getattr(f, "orig_name", None) or path.name
+        try:
+            saved = service.add_file(path, original, on_conflict)
+            lines.append(f"✅ {render.md_escape(saved)}")
+        except Exception as exc:
+            lines.append(
+                f"❌ {render.md_escape(Path(str(original)).name)}: {render.md_escape(error_text(exc))}"
+            )
+        finally:
+            path.unlink(missing_ok=True)  # the upload's temp copy is not kept
+    lines += [
+        "",
+        "برای افزودن به پاسخ‌ها «به‌روزرسانی نمایه» را بزنید. / Press “update index” to use them.",
+    ]
+    return "\n\n".join(lines), None
 
 
 def build_admin_tab(service: Service, overview_outputs: list[Any], overview_fn) -> None:
@@ -55,45 +85,18 @@ def build_admin_tab(service: Service, overview_outputs: list[Any], overview_fn) 
         rebuild_btn = gr.Button("به‌روزرسانی نمایه / update index", variant="primary", elem_id="pr-rebuild")
         rebuild_status = gr.Markdown(rtl=True, elem_id="pr-rebuild-status")
 
-    def require(role: str) -> None:
-        if role != "admin":
-            raise gr.Error("ابتدا گذرواژه را وارد کنید. / Enter the password first.", print_exception=False)
-
     def show_build(role: str):
         require(role)
         try:
-            stats = service.assistant().stats()
+            stats = service.stats()
         except Exception as exc:
             return f"⚠️ {render.md_escape(error_text(exc))}", []
         return render.index_markdown(stats), [[s.path, s.reason] for s in stats.report.skipped]
 
-    def save_files(files: list[Any] | None, on_conflict: str, role: str):
-        require(role)
-        if not files:
-            return "⚠️ فایلی انتخاب نشده است. / No file selected.", None
-        lines = []
-        for f in files:
-            path = Path(getattr(f, "name", None) or str(f))
-            original = getattr(f, "orig_name", None) or path.name
-            try:
-                saved = service.add_file(path, original, on_conflict)
-                lines.append(f"✅ {render.md_escape(saved)}")
-            except Exception as exc:
-                lines.append(
-                    f"❌ {render.md_escape(Path(str(original)).name)}: {render.md_escape(error_text(exc))}"
-                )
-            finally:
-                path.unlink(missing_ok=True)  # the upload's temp copy is not kept
-        lines += [
-            "",
-            "برای افزودن به پاسخ‌ها «به‌روزرسانی نمایه» را بزنید. / Press “update index” to use them.",
-        ]
-        return "\n\n".join(lines), None
-
     def rebuild(role: str, progress: gr.Progress = gr.Progress()):  # noqa: B008 - Gradio's idiom
         require(role)
         progress(0.0, desc="آغاز ساخت / starting build")
-        report: dict = {}
+        report = None
         try:
             for event in service.rebuild():
                 if isinstance(event, BuildDone):
@@ -109,7 +112,10 @@ def build_admin_tab(service: Service, overview_outputs: list[Any], overview_fn) 
 
     role_state.change(show_build, [role_state], [manifest_md, skipped_table], api_visibility="private")
     save_btn.click(
-        save_files, [uploads, conflict, role_state], [upload_status, uploads], api_visibility="private"
+        partial(save_files, service),
+        [uploads, conflict, role_state],
+        [upload_status, uploads],
+        api_visibility="private",
     )
     rebuild_btn.click(
         rebuild,

@@ -50,7 +50,8 @@ def _api(service: Service):
         questions as strings, or ``{"question": ..., "answer": ...}`` objects.
         """
         try:
-            return service.ask(question, history or None, client=client_key(request)).answer.to_dict()
+            query = service.query(question, history)  # the one check of what was sent
+            return service.ask(query, client=client_key(request)).answer.to_dict()
         except Exception as exc:
             raise gr.Error(error_text(exc), print_exception=False) from None
 

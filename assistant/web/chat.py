@@ -15,8 +15,8 @@ from typing import Any
 
 import gradio as gr
 
-from ..core.records import Answer
-from ..pipeline import QuestionError, Turn, validate_question
+from ..core.errors import QuestionError
+from ..core.records import Answer, Turn
 from . import passages, render
 from .render import Chip
 from .service import Service, error_text
@@ -170,21 +170,21 @@ def _respond(
 ):
     """Ask with the conversation so far; stream the answer into the chat, then its citations."""
     history = list(history or [])
+    earlier = [Turn(a.question, a) for a in (turns or [])[-MAX_TURNS:]]
     try:
-        question = validate_question(question, service.settings.max_question_chars)
+        query = service.query(question, earlier)  # the one check of what was typed
     except QuestionError as exc:
         warn(str(exc))
         yield {ui.status: f"⚠️ {render.md_escape(exc)}"}
         return
     history += [
-        {"role": "user", "content": render.md_escape(question)},
+        {"role": "user", "content": render.md_escape(query.question)},
         {"role": "assistant", "content": SEARCHING},
     ]
     yield {ui.chatbot: list(history), ui.question_box: "", ui.status: "", **_show(ui, None)}
-    earlier = [Turn(a.question, a) for a in (turns or [])[-MAX_TURNS:]]
     draft, reply = "", None
     try:
-        for part in service.ask_stream(question, earlier, client=client_key(request)):
+        for part in service.ask_stream(query, client=client_key(request)):
             if isinstance(part, str):  # a chat model's tokens, as they arrive
                 draft += part
                 history[-1] = {"role": "assistant", "content": render.md_escape(draft) + " ▍"}
@@ -218,7 +218,7 @@ def _open_chip(service: Service, i: int, chips_now: list[Chip]):
         return passages.PLACEHOLDER_SOURCE, ""
     chip = chips_now[i]
     try:
-        source = service.assistant().open_citation(chip.citation)
+        source = service.open_citation(chip.citation)
     except Exception as exc:
         return render.error_html(error_text(exc)), ""
     return passages.source_html(chip, source), chip.citation.doc_id if source.current else ""

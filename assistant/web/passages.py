@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..core.records import Citation, Document
-from ..pipeline import QuotedSource
+from ..core.records import Citation, Document, QuotedSource
 from .render import Chip, esc, location_label, ltr
 
 CONTEXT_MAX_CHARS = 1500  # cap on the paragraph shown around a quote (PDFs have few blank lines)

@@ -12,8 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from ..core.records import Answer, Citation
-from ..pipeline import IndexStats
+from ..core.records import Answer, BuildReport, Citation, IndexStats
 
 _MD_INLINE = re.compile(r"([\\`*_~|])")
 # "](" makes an inline link; "[1]" and "[1][2]" stay text (no line may start a "[x]: url" definition)
@@ -187,10 +186,10 @@ def index_markdown(stats: IndexStats) -> str:
     return "\n".join(lines)
 
 
-def build_done(report: dict) -> str:
+def build_done(report: BuildReport | None) -> str:
     """One line after a rebuild, from the child process's report."""
-    docs, chunks = report.get("documents", 0), report.get("chunks", 0)
-    skipped, seconds = len(report.get("skipped", [])), float(report.get("seconds", 0.0))
+    report = report or BuildReport()
+    docs, chunks, skipped, seconds = report.documents, report.chunks, len(report.skipped), report.seconds
     return (
         f"✅ نمایه به‌روز شد: {docs} سند، {chunks} بند، {skipped} فایل کنار گذاشته شد."
         f" / Index updated: {docs} documents, {chunks} chunks, {skipped} skipped, {seconds:.1f} s."

@@ -119,7 +119,7 @@ def load_queue(service: Service, role: str, order_v: str, doc_v: str, verdict_v:
         limit=PAGE,
     )
     page = service.review_queue(query)
-    docs = [("همه / all", ALL)] + [(d.title or d.doc_id, d.doc_id) for d in service.assistant().documents()]
+    docs = [("همه / all", ALL)] + [(d.title or d.doc_id, d.doc_id) for d in service.documents()]
     return (
         review_render.queue_summary(page),
         review_render.queue_rows(page),
@@ -153,7 +153,7 @@ def open_citation(service: Service, role: str, current: tuple[int, Answer] | Non
     if cited is None:
         return "", gr.Radio(value=None), ""
     try:
-        html = passages.source_html(Chip("citation", cited), service.assistant().open_citation(cited))
+        html = passages.source_html(Chip("citation", cited), service.open_citation(cited))
     except Exception as exc:
         html = error_html(error_text(exc))
     given = service.verdicts(answer_id).get(n)

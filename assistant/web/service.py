@@ -4,7 +4,7 @@ One :class:`Service` per ``Settings``, shared by every session: it creates
 the :class:`~assistant.pipeline.Assistant` on first use (model and index,
 built on a first start), keeps the stores, answers with a bounded number of
 questions computing at once, and logs what was asked.  Tab builders call
-only this object and the facade it hands out.
+only this object; what it hands back are the records of ``assistant.core``.
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from typing import Any
 from starlette.middleware import Middleware
 
 from ..core.errors import AssistantError
-from ..core.records import Answer
+from ..core.inputs import Query, read_query
+from ..core.records import Answer, Citation, Document, Hit, IndexStats, QuotedSource
 from ..core.settings import Settings
-from ..pipeline import Assistant, BuildDone, BuildProgress, needs_first_build, validate_question
+from ..indexing.progress import BuildEvent
+from ..pipeline import Assistant, needs_first_build
 from ..serving.auth import LoginGuard, LoginPolicy, LoginResult, Role, Secrets
 from ..serving.limits import ClientLimiter, client_key
 from ..serving.middleware import GRADIO_API_PREFIXES, RequestGuard
@@ -160,27 +162,45 @@ class Service:
 
     # ------------------------------------------------------------------ questions
 
-    def ask(self, question: str, history: list[Any] | None = None, *, client: str = "") -> Reply:
+    def query(self, question: object, history: object = None) -> Query:
+        """The entry check of the chat and the API: types, characters, lengths; raises QuestionError."""
+        return read_query(question, history, self.settings.max_question_chars)
+
+    def ask(self, query: Query, *, client: str = "") -> Reply:
         """One answer for the chat and the API alike: within the client's limits, computed in turn, logged.
 
         ``client`` is who asks (see ``chat.client_key``); one client cannot hold
-        more than a couple of workers or ask faster than its rate.
+        more than a couple of workers or ask faster than its rate.  A bad
+        question never gets here (:meth:`query`), so it costs no quota.
         """
-        validate_question(question, self.settings.max_question_chars)  # a bad question costs no quota
         a = self.assistant()
         with self.limiter.acquire(client or "local"), self.gate.turn():
-            answer = a.ask(question, history=history)
+            answer = a.ask(query)
         return Reply(answer, self.log(answer))
 
-    def ask_stream(
-        self, question: str, history: list[Any] | None = None, *, client: str = ""
-    ) -> Iterator[str | Reply]:
+    def ask_stream(self, query: Query, *, client: str = "") -> Iterator[str | Reply]:
         """As :meth:`ask`, yielding a chat model's text as it arrives, then the checked Reply."""
-        validate_question(question, self.settings.max_question_chars)
         a = self.assistant()
         with self.limiter.acquire(client or "local"), self.gate.turn():
-            for part in a.ask_stream(question, history=history):
+            for part in a.ask_stream(query):
                 yield Reply(part, self.log(part)) if isinstance(part, Answer) else part
+
+    # ------------------------------------------------------------------ the corpus, for every tab
+
+    def documents(self) -> list[Document]:
+        return self.assistant().documents()
+
+    def document(self, doc_id: str) -> Document | None:
+        return self.assistant().document(doc_id)
+
+    def open_citation(self, citation: Citation) -> QuotedSource:
+        return self.assistant().open_citation(citation)
+
+    def search(self, text: str, k: int) -> list[Hit]:
+        return self.assistant().search(text, k)
+
+    def stats(self) -> IndexStats:
+        return self.assistant().stats()
 
     def log(self, answer: Answer) -> int | None:
         """Log the question and answer (and count a gap on abstention); never fails the answer."""
@@ -228,7 +248,7 @@ class Service:
         """Save an upload into the corpus; returns a line saying what happened."""
         return self.assistant().add_file(src, original_name, on_conflict)
 
-    def rebuild(self) -> Iterator[BuildProgress | BuildDone]:
+    def rebuild(self) -> Iterator[BuildEvent]:
         """Update the index in a child process, yielding its progress; the new build is then served."""
         yield from self.assistant().rebuild()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ..pipeline import QuestionError
+from ..core.errors import QuestionError
 from . import passages, render
 from .chat import ChatTab
 from .service import Service, error_text
@@ -52,7 +52,7 @@ def build_sources_tab(
     def read_document(doc_id: str | None) -> str:
         if not doc_id:
             return ""
-        doc = service.assistant().document(doc_id)
+        doc = service.document(doc_id)
         if doc is None:
             return render.error_html("این سند در نمایه نیست. / This document is not in the index.")
         return passages.document_html(doc)
@@ -65,12 +65,11 @@ def build_sources_tab(
 
     def search(query: str, k: float):
         try:
-            assistant = service.assistant()
-            hits = assistant.search((query or "").strip() or _empty(), int(k))
+            hits = service.search((query or "").strip() or _empty(), int(k))
         except Exception as exc:
             warn(error_text(exc))
             return []
-        titles = {d.doc_id: d.title for d in assistant.documents()}
+        titles = {d.doc_id: d.title for d in service.documents()}
         return [
             [h.rank, round(h.score, 4), round(h.dense, 4), round(h.sparse, 4),
              f"{titles.get(h.chunk.doc_id, '')} ({h.chunk.doc_id})", h.chunk.text]
@@ -91,11 +90,9 @@ def _empty() -> str:
 def overview(service: Service):
     """Summary, document rows and the reading list, for page load and after a rebuild."""
     try:
-        assistant = service.assistant()
+        docs, stats = service.documents(), service.stats()
     except Exception as exc:
         return f"⚠️ {render.md_escape(error_text(exc))}", [], gr.Dropdown(choices=[], value=None)
-    docs = assistant.documents()
-    stats = assistant.stats()
     rows = [[d.doc_id, d.title, d.speaker, d.date_jalali or d.date, d.kind, len(d.text)] for d in docs]
     summary = (
         f"**{len(docs)}** سند و **{stats.chunks}** بند در نمایه · "
