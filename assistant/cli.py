@@ -326,9 +326,16 @@ def eval_cmd(
 @embed_model_option
 def serve(host: str, port: int, index_dir: Path | None, embed_model: str | None) -> None:
     """Start the Persian chat (Gradio) for students and trainers."""
+    import time
+
+    from .web.service import get_service
+
+    started = time.perf_counter()
+    settings = _settings(index_dir=index_dir, embed_model=embed_model)
+    get_service(settings, say=_say).start_preparing()  # model and index load while Gradio imports
     from .web import serve as serve_web
 
-    serve_web(host=host, port=port, settings=_settings(index_dir=index_dir, embed_model=embed_model))
+    serve_web(host=host, port=port, settings=settings, started=started)
 
 
 @main.group()

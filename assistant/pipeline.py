@@ -55,6 +55,10 @@ if TYPE_CHECKING:
     from .answering.chains import HybridRetriever
 
 
+#: asked once at start-up, never logged: loads every table an answer reads
+WARM_UP_QUESTION = "ارکان اعتماد در روابط عمومی کدام‌اند؟"
+
+
 def needs_first_build(settings: Settings) -> bool:
     """True when starting will convert the model or build the index (tens of seconds)."""
     if current_build(settings.index_dir) is None:
@@ -100,14 +104,19 @@ class Assistant:
         export_in_background: bool = False,
         say: Callable[[str], None] = print,
     ):
+        started = time.perf_counter()
         self.settings = settings or Settings.from_env()
         self.embedder = embedder or Embedder(self.settings, say)
         if export_in_background and isinstance(self.embedder, Embedder):
             self.embedder.export_in_background()  # a server's first start: no wait for the ONNX export
+        #: seconds each start-up step took (the server reports them)
+        self.startup_s = {"model": time.perf_counter() - started}
+        started = time.perf_counter()
         if build_if_missing:
             index = ensure_index(self.settings, self.embedder, say)
         else:
             index = load_index(self.settings.index_dir, self.embedder)
+        self.startup_s["index"] = time.perf_counter() - started
         self._snapshot = Snapshot(index, Searcher(index, self.embedder))
         self.versions = VersionStore(versions_dir(self.settings.index_dir))
         # follow-ups re-derive an earlier answer's items by quoting (never a chat model call)
@@ -145,8 +154,11 @@ class Assistant:
         return True
 
     def warm_up(self) -> None:
-        """Load the model's weights now, not on the first question."""
-        self.embedder.embed(["گرم کردن"], kind="query")
+        """Run one question through every step now (model, normalizer, word tables, answerability),
+        so the first student does not pay for loading them."""
+        started = time.perf_counter()
+        self.ask(WARM_UP_QUESTION)
+        self.startup_s["warm_up"] = time.perf_counter() - started
 
     # ------------------------------------------------------------------ questions
 

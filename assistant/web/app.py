@@ -17,6 +17,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import importlib.util
 import sys
+import time
 from typing import Any
 
 # Gradio tries `import matplotlib` twice for every event (to pin a plotting backend).  We draw
@@ -91,15 +92,19 @@ def serve(
     app: gr.Blocks | None = None,
     block: bool = True,
     quiet: bool = True,
+    started: float | None = None,
 ) -> gr.Blocks:
-    """Start the web app: prepare the assistant first (model and index on a first start), then serve.
+    """Start the web app while the assistant prepares (model and index on a first start) beside it;
+    say it is ready once both are done, with what each step took.
 
     With ``block=False`` the server runs in a background thread and the app is
-    returned (``app.close()`` stops it); tests and embedding use that.
+    returned (``app.close()`` stops it); tests and embedding use that.  ``started`` is when the
+    caller began (``assistant serve`` counts importing Gradio too).
     """
+    started = started or time.perf_counter()
     settings = settings or Settings.from_env()
     service = get_service(settings)
-    service.prepare()
+    service.start_preparing()  # `assistant serve` started it before importing Gradio already
     app = app or build_demo(settings)
     # queue positions every 2 s, not to every waiting client each time any job starts or ends
     # (with fifty waiting that was thousands of messages a second on the event loop)
@@ -112,8 +117,16 @@ def serve(
         app_kwargs={"middleware": service.middleware()},
         **launch_kwargs(settings),
     )
+    web_s = time.perf_counter() - started
+    try:
+        helper = service.wait_prepared()
+    except Exception:
+        app.close()
+        raise
     service.start_background()
     url = app.local_url or f"http://{host}:{port}/"
+    steps = {**helper.startup_s, "web": web_s, "ready": time.perf_counter() - started}
+    service.say("startup: " + " · ".join(f"{k} {v:.2f} s" for k, v in steps.items()))
     service.say(f"دستیار آماده است: {url} / The assistant is ready at {url}")
     if block:
         app.block_thread()

@@ -125,6 +125,8 @@ class Service:
         self.api_limiter = ClientLimiter.from_settings(settings)  # HTTP API routes, by address
         self._uploaders: dict[str, float] = {}
         self._watcher: Any = None
+        self._preparing: threading.Thread | None = None
+        self._prepare_error: Exception | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -133,7 +135,10 @@ class Service:
         return needs_first_build(self.settings)
 
     def assistant(self) -> Assistant:
-        """The one Assistant, built (and the index with it) on first call."""
+        """The one Assistant, built (and the index with it) on first call, or by :meth:`start_preparing`."""
+        preparing = self._preparing
+        if preparing is not None and preparing is not threading.current_thread():
+            preparing.join()  # a question that arrives while the server starts waits for it
         with self._lock:
             if self._assistant is None:
                 # a first start serves on PyTorch while the model is exported to ONNX
@@ -141,17 +146,41 @@ class Service:
             return self._assistant
 
     def prepare(self) -> Assistant:
-        """Create the Assistant now (model, index, weights), saying what happens."""
+        """Create the Assistant now (model, index) and run one question through it, saying what happens."""
         if self.needs_first_build():
             self.say(
-                "نخستین اجرا: مدل و نمایه ساخته می‌شوند؛ چند ده ثانیه صبر کنید… / "
-                "First start: building the model and index, this takes a few tens of seconds…"
+                "نخستین اجرا: مدل و نمایه ساخته می‌شوند؛ چند ثانیه صبر کنید… / "
+                "First start: building the model and index, this takes a few seconds…"
             )
         else:
             self.say("بارگذاری مدل و نمایه… / Loading the model and index…")
         helper = self.assistant()
         helper.warm_up()
         return helper
+
+    def start_preparing(self) -> None:
+        """Prepare in a thread, so that importing and starting the web app overlap it."""
+        with self._lock:
+            if self._preparing is None and self._assistant is None:
+                self._preparing = threading.Thread(
+                    target=self._prepare_in_thread, name="prepare", daemon=True
+                )
+                self._preparing.start()
+
+    def _prepare_in_thread(self) -> None:
+        try:
+            self.prepare()
+        except Exception as exc:  # raised again by wait_prepared() and by the first question
+            self._prepare_error = exc
+
+    def wait_prepared(self) -> Assistant:
+        """The prepared Assistant, once the preparing thread is done; its error if it failed."""
+        if self._preparing is not None:
+            self._preparing.join()
+        if self._prepare_error is not None:
+            error, self._prepare_error = self._prepare_error, None
+            raise error
+        return self.assistant()
 
     def store(self) -> Store:
         """Opened on first use, so that building the app writes nothing."""
