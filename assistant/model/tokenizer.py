@@ -13,8 +13,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 
 class NoFastTokenizer(Exception):
@@ -22,25 +26,36 @@ class NoFastTokenizer(Exception):
 
 
 class FastTokenizer:
-    """Texts → ``input_ids`` and ``attention_mask`` arrays, or token counts; thread-safe."""
+    """Texts → ``input_ids`` and ``attention_mask`` arrays, or token counts; thread-safe.
 
-    def __init__(self, folder: Path, max_length: int = 512):
+    Two copies of the Rust tokenizer, configured once (one cuts and pads, one
+    counts), so no call changes a setting another thread relies on.
+    """
+
+    def __init__(self, tokenizer: Tokenizer, pad_token: str = "<pad>", max_length: int = 512):
+        from tokenizers import Tokenizer
+
+        text = tokenizer.to_str()
+        pad_id = tokenizer.token_to_id(pad_token)
+        if pad_id is None:
+            raise NoFastTokenizer(f"pad token {pad_token!r} is not in the vocabulary")
+        self.max_length = max_length
+        self._counting = Tokenizer.from_str(text)
+        self._counting.no_truncation()
+        self._counting.no_padding()
+        self._batching = Tokenizer.from_str(text)
+        self._batching.enable_truncation(max_length)
+        self._batching.enable_padding(pad_id=pad_id, pad_token=pad_token)
+
+    @classmethod
+    def from_folder(cls, folder: Path, max_length: int = 512) -> FastTokenizer:
+        """A model folder's ``tokenizer.json``, with the pad token its config names."""
         from tokenizers import Tokenizer
 
         path = Path(folder) / "tokenizer.json"
         if not path.is_file():
             raise NoFastTokenizer(f"no tokenizer.json in {folder}")
-        self.max_length = max_length
-        self._counting = Tokenizer.from_file(str(path))
-        self._counting.no_truncation()
-        self._counting.no_padding()
-        pad_token = _pad_token(Path(folder))
-        pad_id = self._counting.token_to_id(pad_token)
-        if pad_id is None:
-            raise NoFastTokenizer(f"pad token {pad_token!r} is not in the vocabulary")
-        self._batching = Tokenizer.from_file(str(path))
-        self._batching.enable_truncation(max_length)
-        self._batching.enable_padding(pad_id=pad_id, pad_token=pad_token)
+        return cls(Tokenizer.from_file(str(path)), _pad_token(Path(folder)), max_length)
 
     def count(self, texts: Sequence[str]) -> list[int]:
         """Tokens each text becomes, special tokens included, nothing cut."""
