@@ -85,7 +85,9 @@ class Embedder:
             if not (graph.exists() and recipe_path.exists()):
                 self._write_graph(model)
             recipe = load_recipe(recipe_path)
-            return OnnxEncoder(graph, FastTokenizer.from_folder(Path(self.path), recipe.max_length), recipe)
+            tokenizer = FastTokenizer.from_folder(Path(self.path), recipe.max_length)
+            tokenizer.batch(["."])  # read now: a bad tokenizer falls back here, not on a question
+            return OnnxEncoder(graph, tokenizer, recipe)
         except (NotExportable, NoFastTokenizer) as exc:
             log.info("%s runs on PyTorch: %s", self.name, exc)
         except Exception as exc:  # any export failure only costs speed

@@ -69,7 +69,7 @@ def _build(e5: E5File, tmp: Path, models_dir: Path) -> None:
     graph = tmp / "graph"
     recipe = build_graph(e5, graph / "model.onnx")
     encoder = OnnxEncoder(
-        graph / "model.onnx", FastTokenizer(tokenizer, max_length=recipe.max_length), recipe
+        graph / "model.onnx", FastTokenizer.from_tokenizer(tokenizer, max_length=recipe.max_length), recipe
     )
     (tmp / "model").mkdir()
     write_model_folder(e5, tmp / "model", tokenizer, encoder.encode)  # its card quotes a few similarities

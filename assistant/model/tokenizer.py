@@ -11,7 +11,9 @@ model's pad token.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,24 +30,16 @@ class NoFastTokenizer(Exception):
 class FastTokenizer:
     """Texts → ``input_ids`` and ``attention_mask`` arrays, or token counts; thread-safe.
 
-    Two copies of the Rust tokenizer, configured once (one cuts and pads, one
-    counts), so no call changes a setting another thread relies on.
+    Two copies of the Rust tokenizer, each configured once (one cuts and pads,
+    one counts) and each read only when first used: a server only batches, a
+    build mostly counts, and reading the vocabulary costs a few tenths of a second.
     """
 
-    def __init__(self, tokenizer: Tokenizer, pad_token: str = "<pad>", max_length: int = 512):
-        from tokenizers import Tokenizer
-
-        text = tokenizer.to_str()
-        pad_id = tokenizer.token_to_id(pad_token)
-        if pad_id is None:
-            raise NoFastTokenizer(f"pad token {pad_token!r} is not in the vocabulary")
+    def __init__(self, load: Callable[[], Tokenizer], pad_token: str = "<pad>", max_length: int = 512):
+        self._load = load
+        self.pad_token = pad_token
         self.max_length = max_length
-        self._counting = Tokenizer.from_str(text)
-        self._counting.no_truncation()
-        self._counting.no_padding()
-        self._batching = Tokenizer.from_str(text)
-        self._batching.enable_truncation(max_length)
-        self._batching.enable_padding(pad_id=pad_id, pad_token=pad_token)
+        self._lock = threading.Lock()
 
     @classmethod
     def from_folder(cls, folder: Path, max_length: int = 512) -> FastTokenizer:
@@ -55,7 +49,34 @@ class FastTokenizer:
         path = Path(folder) / "tokenizer.json"
         if not path.is_file():
             raise NoFastTokenizer(f"no tokenizer.json in {folder}")
-        return cls(Tokenizer.from_file(str(path)), _pad_token(Path(folder)), max_length)
+        return cls(lambda: Tokenizer.from_file(str(path)), _pad_token(Path(folder)), max_length)
+
+    @classmethod
+    def from_tokenizer(cls, tokenizer: Tokenizer, pad_token: str = "<pad>", max_length: int = 512):
+        """A tokenizer built in memory (the model's conversion)."""
+        from tokenizers import Tokenizer
+
+        text = tokenizer.to_str()
+        return cls(lambda: Tokenizer.from_str(text), pad_token, max_length)
+
+    @cached_property
+    def _counting(self) -> Tokenizer:
+        with self._lock:
+            tok = self._load()
+            tok.no_truncation()
+            tok.no_padding()
+            return tok
+
+    @cached_property
+    def _batching(self) -> Tokenizer:
+        with self._lock:
+            tok = self._load()
+            pad_id = tok.token_to_id(self.pad_token)
+            if pad_id is None:
+                raise NoFastTokenizer(f"pad token {self.pad_token!r} is not in the vocabulary")
+            tok.enable_truncation(self.max_length)
+            tok.enable_padding(pad_id=pad_id, pad_token=self.pad_token)
+            return tok
 
     def count(self, texts: Sequence[str]) -> list[int]:
         """Tokens each text becomes, special tokens included, nothing cut."""

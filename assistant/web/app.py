@@ -120,6 +120,7 @@ def serve(
     web_s = time.perf_counter() - started
     try:
         helper = service.wait_prepared()
+        helper.warm_up()  # the page already answers; a question asked meanwhile runs beside this
     except Exception:
         app.close()
         raise

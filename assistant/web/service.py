@@ -145,8 +145,8 @@ class Service:
                 self._assistant = Assistant(self.settings, say=self.say, export_in_background=True)
             return self._assistant
 
-    def prepare(self) -> Assistant:
-        """Create the Assistant now (model, index) and run one question through it, saying what happens."""
+    def prepare(self, warm: bool = True) -> Assistant:
+        """Create the Assistant now (model, index) and, with ``warm``, run one question through it."""
         if self.needs_first_build():
             self.say(
                 "نخستین اجرا: مدل و نمایه ساخته می‌شوند؛ چند ثانیه صبر کنید… / "
@@ -155,7 +155,8 @@ class Service:
         else:
             self.say("بارگذاری مدل و نمایه… / Loading the model and index…")
         helper = self.assistant()
-        helper.warm_up()
+        if warm:
+            helper.warm_up()
         return helper
 
     def start_preparing(self) -> None:
@@ -169,12 +170,12 @@ class Service:
 
     def _prepare_in_thread(self) -> None:
         try:
-            self.prepare()
+            self.prepare(warm=False)  # the warm-up waits for the web app: both want the interpreter
         except Exception as exc:  # raised again by wait_prepared() and by the first question
             self._prepare_error = exc
 
     def wait_prepared(self) -> Assistant:
-        """The prepared Assistant, once the preparing thread is done; its error if it failed."""
+        """The Assistant, once the preparing thread is done (not yet warmed up); its error if it failed."""
         if self._preparing is not None:
             self._preparing.join()
         if self._prepare_error is not None:
