@@ -145,7 +145,7 @@ def test_parallel_guesses_from_one_client_are_checked_one_at_a_time():
 def test_failed_logins_are_logged_with_the_client_never_the_password(caplog):
     clock = ManualClock()
     guard = make_guard(clock, max_failures=2)
-    with caplog.at_level(logging.INFO, logger="assistant.serving.auth"):
+    with caplog.at_level(logging.INFO, logger="assistant.audit"):
         for typed in ("hunter2-typed", "s3cret-typed"):
             clock.advance(guard.check("203.0.113.7", typed, "admin").retry_after_s or 0)
     text = caplog.text
