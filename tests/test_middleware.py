@@ -50,7 +50,7 @@ def make_app(seen: list[int]):
 def rig():
     seen: list[int] = []
     clock = ManualClock()
-    limiter = ClientLimiter(LimitPolicy(per_minute=6, burst=2), clock=clock)
+    limiter = ClientLimiter(LimitPolicy(per_minute=6, burst=2, what="requests"), clock=clock)
     app = RequestGuard(
         make_app(seen), max_body_bytes=CAP, limiters=dict.fromkeys(GRADIO_API_PREFIXES, limiter)
     )
