@@ -166,7 +166,9 @@ def index_info_cmd(index_dir: Path | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
-    keys = "embedding_model model_fingerprint dimension normalizer_version documents chunks tokens built_at path"
+    keys = (
+        "embedding_model model_fingerprint dimension normalizer_version documents chunks tokens built_at path"
+    )
     for key in keys.split():
         click.echo(f"{key}: {info.get(key)}")
     for skipped in info.get("report", {}).get("skipped", []):

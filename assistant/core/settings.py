@@ -69,7 +69,7 @@ class Settings:
     login_lockout_s: int = 5 * 60
     login_account_max_failures: int = 20  # wrong passwords for one role, from anywhere, before its lockout
     session_idle_s: int = 30 * 60  # a login session ends after this long without a request
-    # proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips); empty: none, the peer is the client
+    # proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips); empty: none
     trusted_proxies: str = ""
     # per-client limits (assistant.limits): sustained questions a minute, burst, requests at once
     rate_per_minute: int = 20

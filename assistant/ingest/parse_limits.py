@@ -34,7 +34,9 @@ class ParseLimits:
     max_members: int = 5000
     max_tags: int = 1_500_000  # XML tags of a .docx body, counted in its bytes before it is streamed
     max_blocks: int = 300_000  # paragraphs and table rows of a .docx, counted as they are streamed
-    max_tree_tags: int = 300_000  # XML tags of a whole .pptx (any real deck has far fewer), before python-pptx
+    max_tree_tags: int = (
+        300_000  # XML tags of a whole .pptx (any real deck has far fewer), before python-pptx
+    )
     max_pdf_pages: int = 2000
     max_chars: int = 5_000_000  # extracted text, counted while it is extracted
     memory_mb: int = 1024  # address space of the isolated parser

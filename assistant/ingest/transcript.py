@@ -124,9 +124,7 @@ def describe(problems: list[CueProblem], cues: int, kind: str) -> str:
     named = "; ".join(str(p) for p in problems[:MAX_NAMED])
     more = f"; and {len(problems) - MAX_NAMED} more" if len(problems) > MAX_NAMED else ""
     left_out = sum(1 for p in problems if not p.reason.startswith("ends before"))
-    return (
-        f"{len(problems)} {kind} cues with problems ({left_out} left out, {cues} read): {named}{more}"
-    )
+    return f"{len(problems)} {kind} cues with problems ({left_out} left out, {cues} read): {named}{more}"
 
 
 def join_cues(cues: list[Cue]) -> tuple[str, tuple[Segment, ...]]:

@@ -208,10 +208,9 @@ DISABLED = "ورود برای این بخش فعال نیست. / Login is not en
 
 
 def _wrong(left: int) -> str:
-    fa_left = str(max(0, left)).translate(_PERSIAN_DIGITS)
-    return (
-        f"گذرواژه نادرست است ({fa_left} بار دیگر). / Wrong password ({max(0, left)} more tries before a lockout)."
-    )
+    left = max(0, left)
+    fa_left = str(left).translate(_PERSIAN_DIGITS)
+    return f"گذرواژه نادرست است ({fa_left} بار دیگر). / Wrong password ({left} more tries before a lockout)."
 
 
 def _locked(seconds: float) -> str:

@@ -190,6 +190,7 @@ def trusted_proxies(text: str) -> str:
         except ValueError:
             raise AssistantError(
                 f"«{item}» در ASSISTANT_TRUSTED_PROXIES نشانی IP یا شبکه نیست. / "
-                f"ASSISTANT_TRUSTED_PROXIES: {item!r} is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/24)."
+                f"ASSISTANT_TRUSTED_PROXIES: {item!r} is not an IP address or network "
+                "(e.g. 10.0.0.5, 10.0.0.0/24)."
             ) from None
     return ",".join(items)

@@ -1,4 +1,4 @@
-"""An ASGI guard in front of the web app: one identity per client, body cap, sessions, uploads, privileged events.
+"""An ASGI guard in front of the web app: one identity per client, body cap, sessions, uploads, events.
 
 Pure ASGI (no framework import) so it wraps Gradio's FastAPI app, or any
 other, with ``app.add_middleware(RequestGuard, ...)`` or ``RequestGuard(app, ...)``.
@@ -69,7 +69,7 @@ def too_large_message(limit: int) -> str:
 
 
 class RequestGuard:
-    """Refuse big bodies (413), over-eager clients (429), uploads and privileged events without a session (403).
+    """Refuse big bodies (413), over-eager clients (429), session-less uploads and privileged events (403).
 
     ``limiters`` maps a path prefix to the ClientLimiter for it (the first
     matching prefix wins); clients are keyed by the peer address.  With
@@ -143,7 +143,9 @@ class RequestGuard:
             self.sessions.session(value)
         if issue is None:
             return value, send
-        attributes = "; Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if scope.get("scheme") == "https" else "")
+        attributes = "; Path=/; HttpOnly; SameSite=Lax" + (
+            "; Secure" if scope.get("scheme") == "https" else ""
+        )
         header = (b"set-cookie", f"{COOKIE}={issue}{attributes}".encode("latin-1"))
 
         async def with_cookie(message: Message) -> None:
@@ -153,7 +155,9 @@ class RequestGuard:
 
         return value, with_cookie
 
-    async def _checked(self, scope: Scope, receive: Receive, send: Send, key: str, cookie: str | None) -> None:
+    async def _checked(
+        self, scope: Scope, receive: Receive, send: Send, key: str, cookie: str | None
+    ) -> None:
         """Uploads and privileged events need the right session; everything else runs as it came."""
         if scope["method"] in FREE_METHODS or self.sessions is None:
             await self._capped(scope, receive, send)

@@ -70,6 +70,23 @@ class MemoryThrottle:
                     self._records.popitem(last=False)
 
 
+class _Keeps(Protocol):
+    """A ``Store``: what :class:`StoreThrottle` needs of it."""
+
+    def throttle(self, keys: Sequence[str]) -> AbstractContextManager[dict[str, ThrottleRecord]]: ...
+
+
+class StoreThrottle:
+    """The records in a store, shared by every instance on its database; ``store`` may be opened lazily."""
+
+    def __init__(self, store: _Keeps | Callable[[], _Keeps]):
+        self._store = store
+
+    def hold(self, keys: Sequence[str]) -> AbstractContextManager[dict[str, ThrottleRecord]]:
+        store = self._store() if callable(self._store) else self._store
+        return store.throttle(keys)
+
+
 def _record(row) -> ThrottleRecord:
     failures = [float(t) for t in (row.failures or []) if isinstance(t, int | float)]
     return ThrottleRecord(row.key, failures, float(row.next_try or 0.0), float(row.locked_until or 0.0))

@@ -12,6 +12,7 @@ pinned Gradio version keeps.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import datetime
 import gc
@@ -30,7 +31,9 @@ def drop_idle_sessions(blocks: Any, idle_s: float, now: datetime.datetime | None
         return 0
     now = now or datetime.datetime.now()  # Gradio stamps sessions with naive local time
     with holder.lock:
-        idle = [sid for sid, used in list(holder.time_last_used.items()) if (now - used).total_seconds() > idle_s]
+        idle = [
+            sid for sid, used in list(holder.time_last_used.items()) if (now - used).total_seconds() > idle_s
+        ]
         for sid in idle:
             holder.session_data.pop(sid, None)
             holder.time_last_used.pop(sid, None)
@@ -40,10 +43,8 @@ def drop_idle_sessions(blocks: Any, idle_s: float, now: datetime.datetime | None
 def give_back_memory() -> None:
     """Collect cycles and return freed heap pages to the system (glibc), so the process shrinks again."""
     gc.collect()
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: the next sessions reuse the memory
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass  # not glibc: the memory is reused by the next sessions instead
 
 
 class StateExpiry:

@@ -31,6 +31,7 @@ from ..serving.limits import ClientLimiter, LimitPolicy, client_key
 from ..serving.middleware import GRADIO_API_PREFIXES, RequestGuard
 from ..serving.sessions import COOKIE, Sessions
 from ..store import ReviewPage, ReviewQuery, Store, Verdict, write_verdicts_csv, write_verdicts_json
+from ..store.throttle import StoreThrottle
 from ..store.topics import Topic
 
 log = logging.getLogger("assistant.web")
@@ -70,16 +71,6 @@ def cookie_of(request: Any) -> str | None:
         cookies = (getattr(request, "kwargs", None) or {}).get("cookies") or {}
     value = cookies.get(COOKIE) if hasattr(cookies, "get") else None
     return value if isinstance(value, str) else None
-
-
-class _StoreThrottle:
-    """The login guard's records in the store, opened on first use (so building the app writes nothing)."""
-
-    def __init__(self, store: Callable[[], Store]):
-        self._store = store
-
-    def hold(self, keys):
-        return self._store().throttle(keys)
 
 
 @dataclass(frozen=True)
@@ -152,7 +143,7 @@ class Service:
         self.secrets = Secrets.from_settings(settings)
         # failed logins are counted in the store, so every instance on one database sees the lockouts
         self.guard = LoginGuard(
-            self.secrets, LoginPolicy.from_settings(settings), throttle=_StoreThrottle(self.store)
+            self.secrets, LoginPolicy.from_settings(settings), throttle=StoreThrottle(self.store)
         )
         self.sessions = Sessions(settings.session_idle_s)
         self.limiter = ClientLimiter.from_settings(settings)  # questions, from the chat and the API
