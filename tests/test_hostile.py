@@ -280,7 +280,9 @@ def test_upload_name_conflicts(tmp_path: Path, upload_settings: Settings) -> Non
     assert sorted(p.name for p in corpus.iterdir()) == ["جلسه (2).md", "جلسه (3).md", "جلسه.md"]
 
 
-def test_the_same_bytes_are_not_stored_twice_under_any_name(tmp_path: Path, upload_settings: Settings) -> None:
+def test_the_same_bytes_are_not_stored_twice_under_any_name(
+    tmp_path: Path, upload_settings: Settings
+) -> None:
     """Identical bytes are recognised by their hash (sizes first): `dup (2).md` is never made."""
     text = f"# یک سند\n\n{FA}"
     (upload_settings.corpus_dir / "old").mkdir(parents=True)
