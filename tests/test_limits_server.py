@@ -71,7 +71,7 @@ def test_rotating_session_ids_through_the_chat_get_no_more_than_the_policy(rig):
         while _answers(settings) - before < 5 and time.monotonic() < deadline:
             time.sleep(0.5)
         time.sleep(3)  # anything beyond the policy would be answered by now
-    assert started.count(200) == 9
+    assert set(started) <= {200, 429}  # queued, or refused at the door once the quota is seen spent
     assert _answers(settings) - before == 5  # the burst, and not one more
 
 

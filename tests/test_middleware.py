@@ -53,7 +53,7 @@ def rig():
     clock = ManualClock()
     limiter = ClientLimiter(LimitPolicy(per_minute=6, burst=2, what="requests"), clock=clock)
     app = RequestGuard(
-        make_app(seen), max_body_bytes=CAP, limiters=dict.fromkeys(GRADIO_API_PREFIXES, limiter)
+        make_app(seen), max_body_bytes=CAP, limiters=dict.fromkeys(GRADIO_API_PREFIXES, limiter), tarpit_s=0
     )
     return app, seen, clock
 
@@ -116,7 +116,7 @@ def test_in_flight_requests_are_capped_per_client():
         await send({"type": "http.response.body", "body": b"done"})
 
     limiter = ClientLimiter(LimitPolicy(per_minute=60, burst=10, max_inflight=2), clock=ManualClock())
-    guard = RequestGuard(slow, max_body_bytes=CAP, limiters={"/gradio_api/call/": limiter})
+    guard = RequestGuard(slow, max_body_bytes=CAP, limiters={"/gradio_api/call/": limiter}, tarpit_s=0)
 
     async def call():
         sent = []
@@ -265,3 +265,46 @@ def test_privileged_events_need_a_session_that_opens_their_role():
         assert trainer.post("/gradio_api/queue/join", json={**event, "fn_index": 8}).status_code == 200
         assert trainer.post("/gradio_api/queue/join", json=event).status_code == 403
     assert len(seen) == 4  # the app got each allowed body whole, after the guard had read it
+
+
+def test_a_question_over_the_quota_is_refused_at_the_door():
+    """The guard asks the question limiter before the event is queued; the answer's path takes the token."""
+    seen: list[int] = []
+    questions = ClientLimiter(LimitPolicy(per_minute=6, burst=2), clock=ManualClock())
+    guard = RequestGuard(
+        make_app(seen), max_body_bytes=CAP, questions={5, "ask"}, question_limiter=questions, tarpit_s=0,
+        limiters=dict.fromkeys(GRADIO_API_PREFIXES, ClientLimiter(LimitPolicy(per_minute=600, burst=100))),
+    )  # fmt: skip
+    event = {"data": ["q"], "fn_index": 5, "session_hash": "fresh"}
+    with TestClient(guard, client=("192.0.2.7", 1)) as client:
+        for _ in range(2):  # what Service.ask does for each answer
+            assert client.post("/gradio_api/queue/join", json=event).status_code == 200
+            with questions.acquire("192.0.2.7"):
+                pass
+        refused = client.post("/gradio_api/queue/join", json={**event, "session_hash": "another"})
+        assert refused.status_code == 429 and refused.headers["retry-after"] == "10"
+        assert "Too many questions" in refused.json()["detail"]  # what Gradio's page shows
+        assert client.post("/gradio_api/call/ask", json={"data": ["q"]}).status_code == 429
+        assert client.post("/gradio_api/queue/join", json={**event, "fn_index": 6}).status_code == 200
+    assert len(seen) == 3
+
+
+def test_a_refusal_is_held_back_a_moment_so_a_script_cannot_spin_on_it():
+    """Retry-After 10 s: the 429 comes after the tarpit (1 s), not at once; others are not held."""
+    import time
+
+    limiter = ClientLimiter(LimitPolicy(per_minute=6, burst=1), clock=ManualClock())
+    guard = RequestGuard(
+        make_app([]), max_body_bytes=CAP, limiters={"/gradio_api/call/": limiter}, tarpit_s=0.5
+    )
+    with (
+        TestClient(guard, client=("192.0.2.9", 1)) as one,
+        TestClient(guard, client=("192.0.2.10", 1)) as two,
+    ):
+        assert one.post("/gradio_api/call/ask", content=b"q").status_code == 200
+        started = time.perf_counter()
+        assert one.post("/gradio_api/call/ask", content=b"q").status_code == 429
+        assert 0.45 <= time.perf_counter() - started < 2
+        started = time.perf_counter()
+        assert two.post("/gradio_api/call/ask", content=b"q").status_code == 200
+        assert time.perf_counter() - started < 0.4

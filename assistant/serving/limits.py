@@ -138,6 +138,25 @@ class ClientLimiter:
             bucket.inflight += 1
             self._forget_idle()
 
+    def check(self, key: str, cost: float = 1.0) -> Busy | None:
+        """The Busy that :meth:`enter` would raise now, or None; nothing is taken.
+
+        Why: the ASGI guard asks this before Gradio queues a question, so a
+        question that would be refused costs a 429, not a queued event.
+        """
+        p = self.policy
+        rate = p.per_minute / 60.0
+        with self._lock:
+            bucket = self._clients.get(key)
+            if bucket is None:
+                return None
+            tokens = min(float(p.burst), bucket.tokens + (self._clock() - bucket.stamp) * rate)
+            if bucket.inflight >= p.max_inflight:
+                return Busy(INFLIGHT_RETRY_S, inflight=True, what=p.what)
+            if tokens < cost:
+                return Busy((cost - tokens) / rate, what=p.what)
+        return None
+
     def leave(self, key: str) -> None:
         with self._lock:
             bucket = self._clients.get(key)

@@ -12,6 +12,10 @@ other, with ``app.add_middleware(RequestGuard, ...)`` or ``RequestGuard(app, ...
   ``Retry-After`` when it is empty.  A body is refused by its
   Content-Length before the app runs, and a streamed one as soon as it
   passes the cap (413).
+- **Questions**: an event that asks a question (``questions``, by
+  ``fn_index`` or API name) is refused at the door (429) when the client's
+  question limiter would refuse it, so a flood of them never reaches
+  Gradio's queue; the limiter itself is charged where the answer is made.
 - **Rights**: the ``pr_session`` cookie (``serving.sessions``) is minted
   when missing and renamed after a login; an upload needs a session whose
   role may upload, and an event marked privileged (by ``fn_index`` or API
@@ -20,9 +24,10 @@ other, with ``app.add_middleware(RequestGuard, ...)`` or ``RequestGuard(app, ...
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping
 from typing import Any
 
 from .auth import Role, audit
@@ -61,6 +66,8 @@ SIGN_IN_AGAIN = (
     "Sign in first: your login session has ended or was never opened."
 )
 FREE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # hold an in-flight slot but cost no rate
+TARPIT_S = 1.0  # a refusal (429) is sent after this long at most (see RequestGuard._too_many)
+MAX_TARPIT = 512  # refusals held back at once; beyond this they go out at once
 
 
 def too_large_message(limit: int) -> str:
@@ -75,7 +82,8 @@ class RequestGuard:
     matching prefix wins); clients are keyed by the peer address.  With
     ``sessions``, every browser gets its cookie; ``may_upload`` decides
     uploads by the session's role; ``privileged`` maps an event (its
-    ``fn_index`` or API name) to the role it needs.
+    ``fn_index`` or API name) to the role it needs; ``questions`` are the
+    events ``question_limiter`` must let through.
     """
 
     def __init__(
@@ -87,6 +95,9 @@ class RequestGuard:
         sessions: Sessions | None = None,
         may_upload: Callable[[Role | None], bool] | None = None,
         privileged: Mapping[int | str, Role] | None = None,
+        questions: Collection[int | str] = (),
+        question_limiter: ClientLimiter | None = None,
+        tarpit_s: float = TARPIT_S,
     ):
         self.app = app
         self.max_body_bytes = max_body_bytes
@@ -94,6 +105,10 @@ class RequestGuard:
         self.sessions = sessions
         self.may_upload = may_upload
         self.privileged = dict(privileged or {})
+        self.questions = frozenset(questions) if question_limiter is not None else frozenset()
+        self.question_limiter = question_limiter
+        self.tarpit_s = tarpit_s
+        self._tarpitted = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -115,8 +130,7 @@ class RequestGuard:
         try:
             limiter.enter(key, 0.0 if scope["method"] in FREE_METHODS else 1.0)
         except Busy as exc:
-            headers = [(b"retry-after", str(math.ceil(exc.retry_after_s)).encode())]
-            await _reply(send, 429, str(exc), headers)
+            await self._too_many(send, exc)
             return
         try:
             await self._checked(scope, receive, send, key, cookie)
@@ -158,40 +172,57 @@ class RequestGuard:
     async def _checked(
         self, scope: Scope, receive: Receive, send: Send, key: str, cookie: str | None
     ) -> None:
-        """Uploads and privileged events need the right session; everything else runs as it came."""
-        if scope["method"] in FREE_METHODS or self.sessions is None:
-            await self._capped(scope, receive, send)
-            return
+        """Uploads and privileged events need the right session, questions the client's quota."""
         path = scope["path"]
-        if path.startswith(UPLOAD_PREFIX) and self.may_upload is not None:
+        if scope["method"] in FREE_METHODS:
+            pass
+        elif path.startswith(UPLOAD_PREFIX) and self.may_upload is not None and self.sessions is not None:
             if not self.may_upload(self.sessions.role(cookie)):
                 audit.warning("upload refused from %s: no session that may upload", key)
                 await _reply(send, 403, UPLOAD_REFUSED)
                 return
-        elif self.privileged and path.startswith(EVENT_PREFIXES):
+        elif (self.privileged or self.questions) and path.startswith(EVENT_PREFIXES):
             buffered = await self._buffer(receive, send)
             if buffered is None:
                 return
             body, receive = buffered
-            need = self._need(path, body)
-            role = self.sessions.role(cookie) if need is not None else None
-            if need is not None and (role is None or not role.opens(need)):
-                audit.warning("%s event refused from %s: no %s session", need.value, key, need.value)
-                await _reply(send, 403, SIGN_IN_AGAIN)
+            if not await self._event_allowed(path, body, send, key, cookie):
                 return
         await self._capped(scope, receive, send)
 
-    def _need(self, path: str, body: bytes) -> Role | None:
-        """The role an event needs: by the ``fn_index`` in its body, else by the API name in its path."""
-        try:
-            data = json.loads(body) if body else None
-        except ValueError:
-            data = None
-        index = data.get("fn_index") if isinstance(data, dict) else None
-        if isinstance(index, int) and index in self.privileged:
-            return self.privileged[index]
-        name = path.rstrip("/").rsplit("/", 1)[-1]
-        return self.privileged.get(name) if not path.startswith("/gradio_api/queue/") else None
+    async def _event_allowed(self, path: str, body: bytes, send: Send, key: str, cookie: str | None) -> bool:
+        """Refuse (and say why) a privileged event without its session, or a question over the quota."""
+        names = _event_names(path, body)
+        need = next((self.privileged[n] for n in names if n in self.privileged), None)
+        if need is not None:
+            role = self.sessions.role(cookie) if self.sessions is not None else None
+            if role is None or not role.opens(need):
+                audit.warning("%s event refused from %s: no %s session", need.value, key, need.value)
+                await _reply(send, 403, SIGN_IN_AGAIN)
+                return False
+        if self.question_limiter is not None and any(n in self.questions for n in names):
+            busy = self.question_limiter.check(key)
+            if busy is not None:
+                await self._too_many(send, busy)
+                return False
+        return True
+
+    async def _too_many(self, send: Send, busy: Busy) -> None:
+        """429 with Retry-After, sent after a pause of up to ``tarpit_s``.
+
+        Why: a script that fires again as soon as it is refused makes the
+        server parse a request for every refusal; held a second, each of its
+        connections costs one request a second, not hundreds.  The pause
+        holds no slot, and at most :data:`MAX_TARPIT` replies wait at once.
+        """
+        if self.tarpit_s > 0 and self._tarpitted < MAX_TARPIT:
+            self._tarpitted += 1
+            try:
+                await asyncio.sleep(min(busy.retry_after_s, self.tarpit_s))
+            finally:
+                self._tarpitted -= 1
+        headers = [(b"retry-after", str(math.ceil(busy.retry_after_s)).encode())]
+        await _reply(send, 429, str(busy), headers)
 
     async def _buffer(self, receive: Receive, send: Send) -> tuple[bytes, Receive] | None:
         """Read the whole (capped) body, and a ``receive`` that hands it to the app again."""
@@ -251,6 +282,19 @@ class RequestGuard:
         except Exception:
             if not replied:  # else: the app tripped over the body we cut (e.g. ClientDisconnect)
                 raise
+
+
+def _event_names(path: str, body: bytes) -> list[int | str]:
+    """What an event route runs: the ``fn_index`` in its body, and the API name in its path (call/run/api)."""
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        data = None
+    index = data.get("fn_index") if isinstance(data, dict) else None
+    names: list[int | str] = [index] if isinstance(index, int) and not isinstance(index, bool) else []
+    if not path.startswith("/gradio_api/queue/"):
+        names.append(path.rstrip("/").rsplit("/", 1)[-1])
+    return names
 
 
 def _cookies(scope: Scope) -> dict[str, str]:

@@ -33,7 +33,7 @@ from ..core.settings import Settings
 from ..serving.limits import trusted_proxies
 from .admin import build_admin_tab
 from .chat import build_chat_tab
-from .expiry import StateExpiry
+from .gradio_state import StateExpiry, lazy_session_configs
 from .login import privileged_events
 from .review import build_review_tab
 from .service import Service, error_text, get_service
@@ -114,12 +114,13 @@ def serve(
     # (with fifty waiting that was thousands of messages a second on the event loop)
     app.queue(max_size=settings.max_queue * 4, default_concurrency_limit=4, status_update_rate=2)
     trust_proxies(settings)
+    lazy_session_configs()  # a new session id costs ~7 KB and no event-loop time, not ~160 KB and ~0.1 s
     app.launch(
         server_name=host,
         server_port=port,
         prevent_thread_lock=True,
         quiet=quiet,
-        app_kwargs={"middleware": service.middleware(privileged_events(app))},
+        app_kwargs={"middleware": service.middleware(privileged_events(app), question_events(app))},
         state_session_capacity=settings.max_sessions,
         **launch_kwargs(settings),
     )
@@ -139,6 +140,21 @@ def serve(
     if block:
         app.block_thread()
     return app
+
+
+def question_events(blocks: gr.Blocks) -> set[int | str]:
+    """The events that ask a question (concurrency id "questions": the chat and ``/ask``), by index and name.
+
+    The ASGI guard refuses them at the door when the client's question quota
+    is spent, so a flood of them never reaches Gradio's queue.
+    """
+    found: set[int | str] = set()
+    for index, fn in blocks.fns.items():
+        if fn.concurrency_id == "questions":
+            found.add(index)
+            if fn.api_name:
+                found.add(str(fn.api_name))
+    return found
 
 
 def trust_proxies(settings: Settings) -> None:

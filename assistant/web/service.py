@@ -327,9 +327,12 @@ class Service:
             if self._watcher is None:
                 self._watcher = self.assistant().watch()
 
-    def middleware(self, privileged: dict[int | str, Role] | None = None) -> list[Middleware]:
+    def middleware(
+        self, privileged: dict[int | str, Role] | None = None, questions: set[int | str] | None = None
+    ) -> list[Middleware]:
         """The ASGI guard: bodies capped; every route that starts work limited per address; the session
-        cookie; uploads and ``privileged`` events (``login.privileged_events``) only for a signed-in role."""
+        cookie; uploads and ``privileged`` events (``login.privileged_events``) only for a signed-in role;
+        ``questions`` (``app.question_events``) refused at the door once the client's quota is spent."""
         return [
             Middleware(
                 RequestGuard,
@@ -338,6 +341,8 @@ class Service:
                 sessions=self.sessions,
                 may_upload=self.may_upload,
                 privileged=privileged or {},
+                questions=questions or set(),
+                question_limiter=self.limiter,
             )
         ]
 
