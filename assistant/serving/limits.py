@@ -19,7 +19,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..core.errors import AssistantError
 from ..core.settings import Settings
@@ -27,6 +27,7 @@ from ..core.settings import Settings
 Clock = Callable[[], float]
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 INFLIGHT_RETRY_S = 2.0  # a question usually finishes well within this
+ADMIT_TTL_S = 10.0  # a question let in at the door reaches the answer path well within this
 #: HTTP requests one address may have open at once (a page holds two streams; a few tabs, downloads)
 REQUEST_INFLIGHT = 8
 
@@ -92,6 +93,7 @@ class _Bucket:
     tokens: float
     stamp: float
     inflight: int = 0
+    admitted: list[float] = field(default_factory=list)  # let in at the door, not entered yet (when)
 
 
 class ClientLimiter:
@@ -120,16 +122,23 @@ class ClientLimiter:
         finally:
             self.leave(client_key)
 
+    def _bucket(self, key: str, now: float) -> _Bucket:
+        """The client's bucket, refilled to ``now``, moved to the most recently seen end (under the lock)."""
+        p = self.policy
+        bucket = self._clients.pop(key, None) or _Bucket(tokens=float(p.burst), stamp=now)
+        self._clients[key] = bucket
+        bucket.tokens = min(float(p.burst), bucket.tokens + (now - bucket.stamp) * p.per_minute / 60.0)
+        bucket.stamp = now
+        return bucket
+
     def enter(self, key: str, cost: float = 1.0) -> None:
         """Take ``cost`` tokens and one in-flight slot, or raise Busy; pair with :meth:`leave`."""
         p = self.policy
         rate = p.per_minute / 60.0
         with self._lock:
-            now = self._clock()
-            bucket = self._clients.pop(key, None) or _Bucket(tokens=float(p.burst), stamp=now)
-            self._clients[key] = bucket  # most recently seen last
-            bucket.tokens = min(float(p.burst), bucket.tokens + (now - bucket.stamp) * rate)
-            bucket.stamp = now
+            bucket = self._bucket(key, self._clock())
+            if bucket.admitted:
+                bucket.admitted.pop(0)  # one the door let in has arrived
             if bucket.inflight >= p.max_inflight:
                 raise Busy(INFLIGHT_RETRY_S, inflight=True, what=p.what)
             if bucket.tokens < cost:
@@ -138,23 +147,26 @@ class ClientLimiter:
             bucket.inflight += 1
             self._forget_idle()
 
-    def check(self, key: str, cost: float = 1.0) -> Busy | None:
-        """The Busy that :meth:`enter` would raise now, or None; nothing is taken.
+    def admit(self, key: str, cost: float = 1.0) -> Busy | None:
+        """At the door: the Busy that would refuse one more question, counting those let in; else None.
 
         Why: the ASGI guard asks this before Gradio queues a question, so a
-        question that would be refused costs a 429, not a queued event.
+        question that would be refused costs a 429, not a queued event, and
+        a burst of requests arriving together cannot all slip in before the
+        first is charged.  Tokens are taken by :meth:`enter`, on the answer path.
         """
         p = self.policy
-        rate = p.per_minute / 60.0
         with self._lock:
-            bucket = self._clients.get(key)
-            if bucket is None:
-                return None
-            tokens = min(float(p.burst), bucket.tokens + (self._clock() - bucket.stamp) * rate)
+            now = self._clock()
+            bucket = self._bucket(key, now)
+            bucket.admitted = [t for t in bucket.admitted if now - t < ADMIT_TTL_S]
+            waiting = len(bucket.admitted)  # a refused input never arrives: its token is free again soon
             if bucket.inflight >= p.max_inflight:
                 return Busy(INFLIGHT_RETRY_S, inflight=True, what=p.what)
-            if tokens < cost:
-                return Busy((cost - tokens) / rate, what=p.what)
+            if bucket.tokens - waiting * cost < cost:
+                return Busy((cost * (waiting + 1) - bucket.tokens) / (p.per_minute / 60.0), what=p.what)
+            bucket.admitted.append(now)
+            self._forget_idle()
         return None
 
     def leave(self, key: str) -> None:

@@ -14,8 +14,9 @@ other, with ``app.add_middleware(RequestGuard, ...)`` or ``RequestGuard(app, ...
   passes the cap (413).
 - **Questions**: an event that asks a question (``questions``, by
   ``fn_index`` or API name) is refused at the door (429) when the client's
-  question limiter would refuse it, so a flood of them never reaches
-  Gradio's queue; the limiter itself is charged where the answer is made.
+  question limiter would refuse it, counting the questions already let in,
+  so a flood of them never reaches Gradio's queue; the limiter is charged
+  where the answer is made.
 - **Rights**: the ``pr_session`` cookie (``serving.sessions``) is minted
   when missing and renamed after a login; an upload needs a session whose
   role may upload, and an event marked privileged (by ``fn_index`` or API
@@ -201,7 +202,7 @@ class RequestGuard:
                 await _reply(send, 403, SIGN_IN_AGAIN)
                 return False
         if self.question_limiter is not None and any(n in self.questions for n in names):
-            busy = self.question_limiter.check(key)
+            busy = self.question_limiter.admit(key)
             if busy is not None:
                 await self._too_many(send, busy)
                 return False
