@@ -6,7 +6,8 @@ Starts `assistant serve` (from --code, default this checkout; give a copy of
 another commit to measure it the same way) with a throwaway ASSISTANT_HOME
 borrowing the converted model from --home, on 127.0.0.1.  A neighbour on its
 own loopback address asks a question every 3.5 s, first alone, then while
-an attacker on another loopback address (its own process) floods for
+an attacker on 127.0.0.1 (its own process; the address uvicorn's default
+trusts for X-Forwarded-For) floods for
 --seconds with --workers concurrent loops, half of them through the chat's
 own event (`/gradio_api/queue/join`, a fresh session id every time) and half
 through `/gradio_api/call/ask` with a fresh `X-Forwarded-For` every time.
@@ -38,7 +39,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-NEIGHBOUR, ATTACKER = "127.0.40.2", "127.0.41.2"
+NEIGHBOUR, ATTACKER = "127.0.40.2", "127.0.0.1"  # uvicorn's default believes X-Forwarded-For from 127.0.0.1
 QUESTIONS = [
     "ارکان اعتماد در روابط عمومی کدام‌اند؟",
     "شفافیت به چه معناست؟",
@@ -203,7 +204,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=7992)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=16)
-    parser.add_argument("--questions", type=int, default=8, help="the neighbour's quiet questions")
+    parser.add_argument("--questions", type=int, default=16, help="the neighbour's quiet questions")
     parser.add_argument(
         "--burst", type=int, default=5, help="the server's ASSISTANT_RATE_BURST (for the report)"
     )

@@ -91,7 +91,11 @@ async def new_sessions(base: str, fn_index: int, count: int, concurrency: int = 
         async def one() -> None:
             async with limit:
                 body = {"data": [], "fn_index": fn_index, "session_hash": uuid.uuid4().hex[:11]}
-                response = await http.post(f"{base}/gradio_api/queue/join", json=body)
+                for _ in range(100):  # Gradio's queue full (503): wait for it, as a page would retry
+                    response = await http.post(f"{base}/gradio_api/queue/join", json=body)
+                    if response.status_code != 503:
+                        break
+                    await asyncio.sleep(0.25)
                 outcomes[f"HTTP {response.status_code}"] += 1
 
         await asyncio.gather(*(one() for _ in range(count)))

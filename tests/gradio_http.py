@@ -87,3 +87,13 @@ def fn_index(app: Any, name: str) -> int:
         if getattr(fn.fn, "__name__", "") == name:
             return index
     raise KeyError(name)
+
+
+def event_of(base: str, elem_id: str) -> int:
+    """The first event whose first input is the component ``elem_id`` (a box or a button), from /config."""
+    config = httpx.get(f"{base}/config", timeout=30).json()
+    ids = {c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == elem_id}
+    for dep in config["dependencies"]:
+        if dep.get("backend_fn") and dep["inputs"] and dep["inputs"][0] in ids:
+            return dep["id"]
+    raise KeyError(elem_id)
