@@ -104,6 +104,9 @@ def test_an_upload_needs_the_admins_session_not_the_admins_address(rig, tmp_path
         rebuild = fn_index(app, "rebuild")
         assert join(other, url, rebuild, [None], session()).status_code == 403  # a privileged event too
         assert get_service(settings).role(_Request(admin.cookies.get("pr_session"))) is not None
+        assert run_event(admin, url, fn_index(app, "logout"), []).success  # "sign out"
+        assert get_service(settings).role(_Request(admin.cookies.get("pr_session"))) is None
+        assert admin.post(f"{url}/gradio_api/upload", files=files).status_code == 403
 
 
 class _Request:
