@@ -53,7 +53,8 @@ def main(verbose: bool) -> None:
     """Persian question answering with cited passages, for PR education (offline)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # this world has no model hub; never try one
     logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if not verbose:  # libraries' own chatter (bm25s debug lines, weight-loading bars) stays out of the way
         logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -101,6 +102,8 @@ def _build(
     report = build_index(settings, use_cache=use_cache, progress=bar_writer())
     for skipped in report.skipped:
         _say(f"skipped {skipped.path}: {skipped.reason}")
+    for warned in report.warnings:
+        _say(f"read in part {warned.path}: {warned.warning}")
     click.echo(
         f"{report.documents} documents, {report.chunks} chunks, {report.tokens} tokens; "
         f"embedded {report.embedded}, reused {report.reused}, removed {len(report.removed_documents)}, "
@@ -163,20 +166,15 @@ def index_info_cmd(index_dir: Path | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
-    for key in (
-        "embedding_model",
-        "model_fingerprint",
-        "dimension",
-        "normalizer_version",
-        "documents",
-        "chunks",
-        "tokens",
-        "built_at",
-        "path",
-    ):
+    keys = (
+        "embedding_model model_fingerprint dimension normalizer_version documents chunks tokens built_at path"
+    )
+    for key in keys.split():
         click.echo(f"{key}: {info.get(key)}")
     for skipped in info.get("report", {}).get("skipped", []):
         click.echo(f"skipped: {skipped['path']}: {skipped['reason']}")
+    for warned in info.get("report", {}).get("warnings", []):
+        click.echo(f"read in part: {warned['path']}: {warned['warning']}")
 
 
 def _assistant(index_dir: Path | None, embed_model: str | None, **overrides):
@@ -219,7 +217,7 @@ def ask(
 ) -> None:
     """Answer a Persian question with cited passages."""
     from .core.errors import QuestionError
-    from .core.inputs import read_query_line
+    from .core.inputs import read_query_line, shown_question
 
     if (question is None) == (questions_file is None):
         raise click.UsageError("give a QUESTION or --file, not both")
@@ -232,22 +230,11 @@ def ask(
         try:
             answer = assistant.ask(read_query_line(line, limit), k)
         except QuestionError as exc:
-            shown = _shown_question(line)
+            shown = shown_question(line)
             error = {"question": shown, "error": str(exc)}
             click.echo(json.dumps(error, ensure_ascii=False) if as_json else str(exc))
             continue
         _echo_answer(answer, as_json, compact=True)
-
-
-def _shown_question(line: str) -> str:
-    """What to name a refused line by: its JSON question when it has one, else the line."""
-    try:
-        data = json.loads(line)
-        if isinstance(data, dict) and isinstance(data.get("question"), str):
-            return data["question"]
-    except ValueError:
-        pass
-    return line.rstrip("\n")
 
 
 @main.command()
@@ -335,6 +322,7 @@ def serve(host: str, port: int, index_dir: Path | None, embed_model: str | None)
     get_service(settings, say=_say).start_preparing()  # model and index load while Gradio imports
     from .web import serve as serve_web
 
+    logging.getLogger("assistant.audit").setLevel(logging.INFO)  # logins, lockouts, refused uploads
     serve_web(host=host, port=port, settings=settings, started=started)
 
 
@@ -356,6 +344,19 @@ def password_hash(from_stdin: bool) -> None:
     if not secret:
         raise click.UsageError("empty password")
     click.echo(hash_password(secret))
+
+
+@main.group()
+def db() -> None:
+    """The store's database: question log, ratings, verdicts, login lockouts."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the current schema (also done on every start); prints the revisions."""
+    from .store.migrate import upgrade_url
+
+    click.echo(upgrade_url(_settings().store_url))
 
 
 @main.group()

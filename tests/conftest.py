@@ -43,7 +43,7 @@ def pytest_collection_modifyitems(items):
             if fixture in used:
                 item.add_marker(marker)
         params = getattr(getattr(item, "callspec", None), "params", {})
-        if params.get("database_url") == "postgres":
+        if "postgres" in (params.get("database_url"), params.get("two_databases")):
             item.add_marker("postgres")
         if item.get_closest_marker("browser"):
             item.add_marker("server")

@@ -145,7 +145,7 @@ def test_parallel_guesses_from_one_client_are_checked_one_at_a_time():
 def test_failed_logins_are_logged_with_the_client_never_the_password(caplog):
     clock = ManualClock()
     guard = make_guard(clock, max_failures=2)
-    with caplog.at_level(logging.INFO, logger="assistant.serving.auth"):
+    with caplog.at_level(logging.INFO, logger="assistant.audit"):
         for typed in ("hunter2-typed", "s3cret-typed"):
             clock.advance(guard.check("203.0.113.7", typed, "admin").retry_after_s or 0)
     text = caplog.text
@@ -183,3 +183,61 @@ def test_password_hash_command_reads_a_prompt_and_prints_a_verifiable_hash():
     assert not PasswordHash.parse(printed).matches("گذرواژه 1")
     piped = CliRunner().invoke(main, ["password", "hash", "--stdin"], input="from-a-pipe\n")
     assert PasswordHash.parse(piped.output.strip()).matches("from-a-pipe")
+
+
+def test_an_account_is_locked_after_many_failures_from_many_addresses():
+    """Many addresses do not buy many guesses: the role's own count locks it (for everyone)."""
+    clock = ManualClock()
+    guard = make_guard(clock, account_max_failures=6, max_failures=5)
+    for n in range(6):  # six addresses, one wrong guess each: none is locked by itself
+        result = guard.check(f"10.0.1.{n}", "guess", "admin")
+        assert "Wrong password" in result.message or "Too many" in result.message
+    locked = guard.check("10.0.2.1", ADMIN, "admin")  # a fresh address, even with the right password
+    assert not locked.ok and "Too many wrong passwords" in locked.message and locked.retry_after_s == 300
+    assert guard.check("10.0.2.2", TRAINER, "trainer").ok  # the trainer's account is another one
+    clock.advance(301)
+    assert guard.check("10.0.2.1", ADMIN, "admin").ok
+
+
+def test_a_right_password_does_not_count_against_the_account():
+    clock = ManualClock()
+    guard = make_guard(clock, account_max_failures=3)
+    for n in range(10):
+        assert guard.check(f"10.0.3.{n}", ADMIN, "admin").ok
+
+
+def test_success_failure_and_throttling_are_all_logged_with_the_address(caplog):
+    clock = ManualClock()
+    guard = make_guard(clock)
+    with caplog.at_level(logging.INFO, logger="assistant.audit"):
+        guard.check("198.51.100.4", ADMIN, "admin")
+        guard.check("198.51.100.5", "nope", "admin")
+        guard.check("198.51.100.5", "again", "admin")  # inside the back-off: throttled
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0] == "login ok: admin from 198.51.100.4"
+    assert lines[1].startswith("login failed: admin password from 198.51.100.5")
+    assert lines[2].startswith("login throttled: admin from 198.51.100.5")
+    assert all(r.created > 0 for r in caplog.records)  # each with its time
+
+
+def test_two_instances_on_one_store_share_lockouts(tmp_path):
+    """The store keeps the counts: a second guard (another instance) sees the first one's lockout."""
+    from assistant.store import Store
+    from assistant.store.throttle import StoreThrottle
+
+    url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    one, two = Store(url), Store(url)
+    clock = ManualClock()
+    secrets = Secrets(admin=Secret.from_values(ADMIN, "", "ADMIN"))
+    first = LoginGuard(secrets, LoginPolicy(), clock=clock, throttle=StoreThrottle(one))
+    second = LoginGuard(secrets, LoginPolicy(), clock=clock, throttle=StoreThrottle(two))
+    for n in range(5):
+        guard = (first, second)[n % 2]  # guesses spread over both instances
+        clock.advance(guard.check("203.0.113.9", f"guess{n}", "admin").retry_after_s)
+    clock.now -= 1  # still inside the lockout that the fifth failure started
+    for guard in (first, second):
+        held = guard.check("203.0.113.9", ADMIN, "admin")
+        assert not held.ok and "Too many wrong passwords" in held.message
+    assert second.check("203.0.113.10", ADMIN, "admin").ok
+    one.close()
+    two.close()

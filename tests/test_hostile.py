@@ -24,7 +24,7 @@ from assistant.core.settings import Settings
 from assistant.ingest.isolate import load_file_isolated
 from assistant.ingest.load import LoadError, load_corpus, load_file
 from assistant.ingest.parse_limits import ParseLimits
-from assistant.ingest.upload import SavedUpload, UploadConflict, UploadRejected, save_upload
+from assistant.ingest.upload import SavedUpload, UploadConflict, UploadRejected, same_bytes, save_upload
 
 ROOT = Path(__file__).resolve().parent.parent
 FA = (
@@ -114,8 +114,11 @@ def test_docx_bomb_is_rejected_in_seconds_with_little_memory(bomb: Path) -> None
 
 
 def test_memory_limit_stops_a_bomb_the_checks_let_through(bomb: Path) -> None:
-    """With the zip checks switched off, the child's RLIMIT_AS is what stops it."""
-    unchecked = ParseLimits(max_unpacked_mb=10_000, max_ratio=1e9, memory_mb=400, seconds=60)
+    """With the zip checks and the streaming caps switched off, the child's RLIMIT_AS is what stops it."""
+    off = 10**12
+    unchecked = ParseLimits(
+        max_unpacked_mb=10_000, max_ratio=1e9, max_chars=off, max_tags=off, max_blocks=off, memory_mb=400
+    )
     result = _measure(bomb, unchecked)
     assert "parsing needed more than 400 MB of memory" in result["outcome"]
     assert result["seconds"] < 30
@@ -256,7 +259,7 @@ def _source(tmp_path: Path, text: str) -> Path:
 
 def test_upload_name_conflicts(tmp_path: Path, upload_settings: Settings) -> None:
     corpus = upload_settings.corpus_dir
-    first, second, third = (_source(tmp_path, f"# نسخهٔ {n}\n\n{FA}") for n in (1, 2, 3))
+    first, second, third, fourth = (_source(tmp_path, f"# نسخهٔ {n}\n\n{FA}") for n in (1, 2, 3, 4))
 
     assert save_upload(first, "جلسه.md", upload_settings) == SavedUpload("جلسه.md")
     assert save_upload(first, "جلسه.md", upload_settings) == SavedUpload("جلسه.md", unchanged=True)
@@ -266,15 +269,34 @@ def test_upload_name_conflicts(tmp_path: Path, upload_settings: Settings) -> Non
     assert (corpus / "جلسه.md").read_bytes() == first.read_bytes()
 
     with pytest.raises(UploadConflict) as info:
-        save_upload(second, "جلسه.md", upload_settings, on_conflict="ask")
+        save_upload(fourth, "جلسه.md", upload_settings, on_conflict="ask")
     assert info.value.existing == "جلسه.md"
     assert " / " in str(info.value) and "replace it or keep both" in str(info.value)
     assert (corpus / "جلسه.md").read_bytes() == first.read_bytes()
 
-    replaced = save_upload(second, "جلسه.md", upload_settings, on_conflict="replace")
+    replaced = save_upload(fourth, "جلسه.md", upload_settings, on_conflict="replace")
     assert replaced == SavedUpload("جلسه.md", replaced=True)
-    assert (corpus / "جلسه.md").read_bytes() == second.read_bytes()
+    assert (corpus / "جلسه.md").read_bytes() == fourth.read_bytes()
     assert sorted(p.name for p in corpus.iterdir()) == ["جلسه (2).md", "جلسه (3).md", "جلسه.md"]
+
+
+def test_the_same_bytes_are_not_stored_twice_under_any_name(
+    tmp_path: Path, upload_settings: Settings
+) -> None:
+    """Identical bytes are recognised by their hash (sizes first): `dup (2).md` is never made."""
+    text = f"# یک سند\n\n{FA}"
+    (upload_settings.corpus_dir / "old").mkdir(parents=True)
+    (upload_settings.corpus_dir / "old" / "lecture.md").write_text(text, encoding="utf-8")
+    (upload_settings.corpus_dir / "other.md").write_text(text + "!", encoding="utf-8")  # one byte more
+    source = _source(tmp_path, text)
+    for name, mode in (("dup.md", "keep_both"), ("dup.md", "keep_both"), ("other.md", "replace")):
+        assert save_upload(source, name, upload_settings, on_conflict=mode) == SavedUpload(
+            "old/lecture.md", unchanged=True
+        )
+    assert sorted(p.name for p in upload_settings.corpus_dir.rglob("*.md")) == ["lecture.md", "other.md"]
+    assert (upload_settings.corpus_dir / "other.md").read_text(encoding="utf-8").endswith("!")
+    assert same_bytes(source, upload_settings.corpus_dir) == "old/lecture.md"
+    assert same_bytes(_source(tmp_path, text + "?"), upload_settings.corpus_dir) is None
 
 
 def test_upload_of_a_bomb_is_rejected_and_leaves_nothing(tmp_path: Path, upload_settings: Settings) -> None:

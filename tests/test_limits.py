@@ -101,3 +101,21 @@ def test_policy_from_settings(monkeypatch):
 )
 def test_client_key(host, key):
     assert client_key(host) == key
+
+
+def test_the_door_counts_questions_already_let_in():
+    """Ten arriving together: the door lets in what the bucket holds, not all ten."""
+    clock = ManualClock()
+    limiter = ClientLimiter(LimitPolicy(per_minute=60, burst=3, max_inflight=2), clock=clock)
+    decisions = [limiter.admit("a") for _ in range(10)]
+    assert decisions[:3] == [None] * 3 and all(d is not None and not d.inflight for d in decisions[3:])
+    assert decisions[3].retry_after_s == pytest.approx(1.0)
+    with limiter.acquire("a"), limiter.acquire("a"):  # two arrive and run
+        assert limiter.admit("a").inflight  # the door refuses while two are running
+    with limiter.acquire("a"):  # the third arrives
+        pass
+    assert limiter.admit("a") is not None  # the three tokens are spent
+    clock.now += 1.0
+    assert limiter.admit("a") is None
+    clock.now += 11  # an admission that never arrived (a refused input, a client that left) is forgotten
+    assert [limiter.admit("a") is None for _ in range(4)] == [True, True, True, False]

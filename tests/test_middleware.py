@@ -25,7 +25,7 @@ class ManualClock:
         return self.now
 
 
-def make_app(seen: list[int]):
+def make_app(seen: list[int], echo_cookie: bool = False):
     async def upload(request: Request):
         body = b""
         async for chunk in request.stream():
@@ -34,14 +34,15 @@ def make_app(seen: list[int]):
         return JSONResponse({"bytes": len(body)})
 
     async def result(request: Request):
-        return JSONResponse({"ok": True})
+        return JSONResponse({"ok": True, "cookie": request.cookies.get("pr_session")})
 
+    posts = ["/gradio_api/upload", "/gradio_api/call/ask", "/other", "/gradio_api/queue/join"]
+    posts += ["/gradio_api/run/{name}"]
     return Starlette(
         routes=[
-            Route("/gradio_api/upload", upload, methods=["POST"]),
-            Route("/gradio_api/call/ask", upload, methods=["POST"]),
+            *(Route(path, upload, methods=["POST"]) for path in posts),
             Route("/gradio_api/call/ask/{event}", result),
-            Route("/other", upload, methods=["POST"]),
+            Route("/other", result, methods=["GET"]),
         ]
     )
 
@@ -50,9 +51,9 @@ def make_app(seen: list[int]):
 def rig():
     seen: list[int] = []
     clock = ManualClock()
-    limiter = ClientLimiter(LimitPolicy(per_minute=6, burst=2), clock=clock)
+    limiter = ClientLimiter(LimitPolicy(per_minute=6, burst=2, what="requests"), clock=clock)
     app = RequestGuard(
-        make_app(seen), max_body_bytes=CAP, limiters=dict.fromkeys(GRADIO_API_PREFIXES, limiter)
+        make_app(seen), max_body_bytes=CAP, limiters=dict.fromkeys(GRADIO_API_PREFIXES, limiter), tarpit_s=0
     )
     return app, seen, clock
 
@@ -115,7 +116,7 @@ def test_in_flight_requests_are_capped_per_client():
         await send({"type": "http.response.body", "body": b"done"})
 
     limiter = ClientLimiter(LimitPolicy(per_minute=60, burst=10, max_inflight=2), clock=ManualClock())
-    guard = RequestGuard(slow, max_body_bytes=CAP, limiters={"/gradio_api/call/": limiter})
+    guard = RequestGuard(slow, max_body_bytes=CAP, limiters={"/gradio_api/call/": limiter}, tarpit_s=0)
 
     async def call():
         sent = []
@@ -173,3 +174,137 @@ def test_wired_into_a_real_gradio_app():
         assert httpx.get(url).status_code == 200  # the page itself is not limited
     finally:
         demo.close()
+
+
+# --------------------------------------------------------------------------- sessions, uploads, events
+
+
+def session_rig(seen: list[int]):
+    from assistant.serving.auth import Role
+    from assistant.serving.sessions import Sessions
+
+    sessions = Sessions(600)
+    limiter = ClientLimiter(LimitPolicy(per_minute=600, burst=100, what="requests"))
+    app = RequestGuard(
+        make_app(seen, echo_cookie=True),
+        max_body_bytes=CAP,
+        limiters=dict.fromkeys(GRADIO_API_PREFIXES, limiter),
+        sessions=sessions,
+        may_upload=lambda role: role is Role.ADMIN,
+        privileged={7: Role.ADMIN, "save_files": Role.ADMIN, 8: Role.TRAINER},
+    )
+    return app, sessions
+
+
+def _signed_in(client, sessions, role) -> str:
+    """A browser that loaded the page, then logged in as ``role`` (what Service.login does)."""
+    first = client.get("/other").json()["cookie"]  # the one the browser holds (minted now, or before)
+    sessions.grant(first, role, "127.0.0.1")
+    client.cookies.set("pr_session", first)
+    renamed = client.get("/pr/session")
+    assert renamed.status_code == 200 and renamed.cookies["pr_session"] != first
+    client.cookies.set("pr_session", renamed.cookies["pr_session"])
+    return renamed.cookies["pr_session"]
+
+
+def test_every_browser_gets_a_signed_http_only_cookie_the_app_sees_at_once():
+    from assistant.serving.auth import Role
+
+    app, sessions = session_rig([])
+    with TestClient(app) as client:
+        first = client.get("/other")
+        set_cookie = first.headers["set-cookie"]
+        assert "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie and "Path=/" in set_cookie
+        value = first.cookies["pr_session"]
+        assert first.json()["cookie"] == value  # the request that got it already carried it
+        assert sessions.read(value) is not None and sessions.role(value) is None
+        client.cookies.set("pr_session", value)
+        again = client.get("/other")
+        assert "set-cookie" not in again.headers and again.json()["cookie"] == value
+        client.cookies.set("pr_session", value[:-2] + "xx")  # forged: replaced by a fresh anonymous one
+        forged = client.get("/other")
+        assert forged.cookies["pr_session"] not in (value, value[:-2] + "xx")
+        assert _signed_in(client, sessions, Role.ADMIN)
+
+
+def test_an_upload_needs_an_admin_session_not_an_address():
+    from assistant.serving.auth import Role
+
+    seen: list[int] = []
+    app, sessions = session_rig(seen)
+    with TestClient(app, client=("127.0.0.1", 1)) as admin, TestClient(app, client=("127.0.0.1", 2)) as other:
+        _signed_in(admin, sessions, Role.ADMIN)
+        assert admin.post("/gradio_api/upload", content=b"f").status_code == 200
+        claimed = other.post(
+            "/gradio_api/upload",
+            content=b"f",
+            headers={"X-Forwarded-For": "127.0.0.1", "X-Real-IP": "127.0.0.1"},
+        )
+        assert claimed.status_code == 403 and "admin login" in claimed.json()["error"]
+        _signed_in(other, sessions, Role.TRAINER)
+        assert other.post("/gradio_api/upload", content=b"f").status_code == 403  # a trainer may not
+    assert seen == [1]
+
+
+def test_privileged_events_need_a_session_that_opens_their_role():
+    from assistant.serving.auth import Role
+
+    seen: list[int] = []
+    app, sessions = session_rig(seen)
+    event = {"data": [], "fn_index": 7, "session_hash": "abc"}
+    with TestClient(app) as student, TestClient(app) as admin, TestClient(app) as trainer:
+        refused = student.post("/gradio_api/queue/join", json=event)
+        assert refused.status_code == 403 and "Sign in" in refused.json()["error"]
+        assert student.post("/gradio_api/run/save_files", json={"data": []}).status_code == 403
+        assert student.post("/gradio_api/run/predict", json=event).status_code == 403  # fn_index, any path
+        assert student.post("/gradio_api/queue/join", json={**event, "fn_index": 3}).status_code == 200
+        _signed_in(admin, sessions, Role.ADMIN)
+        _signed_in(trainer, sessions, Role.TRAINER)
+        assert admin.post("/gradio_api/queue/join", json=event).status_code == 200
+        assert admin.post("/gradio_api/queue/join", json={**event, "fn_index": 8}).status_code == 200
+        assert trainer.post("/gradio_api/queue/join", json={**event, "fn_index": 8}).status_code == 200
+        assert trainer.post("/gradio_api/queue/join", json=event).status_code == 403
+    assert len(seen) == 4  # the app got each allowed body whole, after the guard had read it
+
+
+def test_a_question_over_the_quota_is_refused_at_the_door():
+    """The guard asks the question limiter before the event is queued; the answer's path takes the token."""
+    seen: list[int] = []
+    questions = ClientLimiter(LimitPolicy(per_minute=6, burst=2), clock=ManualClock())
+    guard = RequestGuard(
+        make_app(seen), max_body_bytes=CAP, questions={5, "ask"}, question_limiter=questions, tarpit_s=0,
+        limiters=dict.fromkeys(GRADIO_API_PREFIXES, ClientLimiter(LimitPolicy(per_minute=600, burst=100))),
+    )  # fmt: skip
+    event = {"data": ["q"], "fn_index": 5, "session_hash": "fresh"}
+    with TestClient(guard, client=("192.0.2.7", 1)) as client:
+        for _ in range(2):  # what Service.ask does for each answer
+            assert client.post("/gradio_api/queue/join", json=event).status_code == 200
+            with questions.acquire("192.0.2.7"):
+                pass
+        refused = client.post("/gradio_api/queue/join", json={**event, "session_hash": "another"})
+        assert refused.status_code == 429 and refused.headers["retry-after"] == "10"
+        assert "Too many questions" in refused.json()["detail"]  # what Gradio's page shows
+        assert client.post("/gradio_api/call/ask", json={"data": ["q"]}).status_code == 429
+        assert client.post("/gradio_api/queue/join", json={**event, "fn_index": 6}).status_code == 200
+    assert len(seen) == 3
+
+
+def test_a_refusal_is_held_back_a_moment_so_a_script_cannot_spin_on_it():
+    """Retry-After 10 s: the 429 comes after the tarpit (1 s), not at once; others are not held."""
+    import time
+
+    limiter = ClientLimiter(LimitPolicy(per_minute=6, burst=1), clock=ManualClock())
+    guard = RequestGuard(
+        make_app([]), max_body_bytes=CAP, limiters={"/gradio_api/call/": limiter}, tarpit_s=0.5
+    )
+    with (
+        TestClient(guard, client=("192.0.2.9", 1)) as one,
+        TestClient(guard, client=("192.0.2.10", 1)) as two,
+    ):
+        assert one.post("/gradio_api/call/ask", content=b"q").status_code == 200
+        started = time.perf_counter()
+        assert one.post("/gradio_api/call/ask", content=b"q").status_code == 429
+        assert 0.45 <= time.perf_counter() - started < 2
+        started = time.perf_counter()
+        assert two.post("/gradio_api/call/ask", content=b"q").status_code == 200
+        assert time.perf_counter() - started < 0.4

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-GROUPS = {"index", "model", "feedback", "review"}
+GROUPS = {"index", "model", "feedback", "review", "db"}
 
 
 def cli_words(mention: str) -> list[str]:

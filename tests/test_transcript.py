@@ -7,6 +7,7 @@ slide number and the recording link on the citations.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -307,3 +308,53 @@ def test_slide_citation_names_its_slide(media_assistant: Assistant) -> None:
     assert cited.slide == 3
     assert (cited.start_s, cited.end_s, cited.url) == (None, None, "")
     _verbatim(media_assistant, answer)
+
+
+MALFORMED_SRT = """1
+00:00:01,000 --> 00:00:04,000
+روابط عمومی با صداقت آغاز می‌شود.
+
+2
+00:00:05,000 -> 00:00:08,000
+این نشانه پیکان درستی ندارد.
+
+3
+00:00:09,000 --> 00:00:06,000
+این یکی پیش از آغازش تمام می‌شود.
+
+4
+00:00:1x,000 --> 00:00:12,000
+زمان این یکی خوانا نیست.
+
+5
+00:00:13,000 --> 00:00:15,000
+پاسخ سریع اعتماد می‌سازد.
+
+6
+00:00:16,000 --> 00:00:18,000
+شفافیت یعنی گفتن آنچه هست.
+"""
+
+
+def test_a_malformed_srt_is_counted_and_named_in_the_build_report(tmp_path: Path, fake_encoder) -> None:
+    """3 of 6 cues unreadable and one ending before it starts: the report says so, cue by cue."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _write(corpus / "talk.srt", MALFORMED_SRT)
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", home=tmp_path / "home")
+    report = build_index(settings, embedder=fake_encoder)
+    assert report.documents == 1 and report.skipped == []
+    (warned,) = report.warnings
+    assert warned.path == "talk.srt"
+    assert warned.warning.startswith("3 SRT cues with problems (2 left out, 4 read): ")
+    assert "cue 2 (line 6): unreadable timing «00:00:05,000 -> 00:00:08,000»" in warned.warning
+    assert "cue 3 (line 10): ends before it starts" in warned.warning
+    assert "cue 4 (line 14): unreadable timing" in warned.warning
+    doc = load_file(corpus / "talk.srt", corpus)
+    assert all(
+        s.end_s >= s.start_s for s in doc.segments
+    )  # the backwards cue is kept, ending where it starts
+    assert "پیش از آغازش" in doc.text and "پیکان" not in doc.text
+    # and the report on disk, which ``assistant index info`` prints
+    on_disk = json.loads((settings.index_dir / "current" / "report.json").read_text(encoding="utf-8"))
+    assert on_disk["warnings"][0]["path"] == "talk.srt"

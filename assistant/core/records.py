@@ -47,6 +47,7 @@ class Document:
     content_hash: str = ""
     segments: tuple[Segment, ...] = ()
     recording_url: str = ""
+    warnings: tuple[str, ...] = ()  # what reading it left out (e.g. transcript cues), for the build report
 
     @property
     def body(self) -> str:
@@ -67,6 +68,7 @@ class Document:
         """
         values = _known(cls, data)
         values["segments"] = tuple(Segment(**s) for s in values.get("segments") or ())
+        values["warnings"] = tuple(str(w) for w in values.get("warnings") or ())
         return cls(**values)
 
 
@@ -223,6 +225,14 @@ class SkippedFile:
 
 
 @dataclass
+class FileWarning:
+    """A file that was indexed, but not all of it: which, and what was left out."""
+
+    path: str
+    warning: str
+
+
+@dataclass
 class BuildReport:
     """What a build or update did; saved beside the index and shown to maintainers."""
 
@@ -235,6 +245,7 @@ class BuildReport:
     skipped: list[SkippedFile] = field(default_factory=list)
     seconds: float = 0.0
     index_path: str = ""
+    warnings: list[FileWarning] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -242,8 +253,12 @@ class BuildReport:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BuildReport:
         """A saved ``report.json`` (or a build's progress record) back as a typed report."""
-        rest = _known(cls, {k: v for k, v in data.items() if k != "skipped"})
-        return cls(**rest, skipped=[SkippedFile(**_known(SkippedFile, s)) for s in data.get("skipped", [])])
+        rest = _known(cls, {k: v for k, v in data.items() if k not in ("skipped", "warnings")})
+        return cls(
+            **rest,
+            skipped=[SkippedFile(**_known(SkippedFile, s)) for s in data.get("skipped", [])],
+            warnings=[FileWarning(**_known(FileWarning, w)) for w in data.get("warnings", [])],
+        )
 
 
 @dataclass(frozen=True)

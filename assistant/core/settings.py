@@ -67,11 +67,21 @@ class Settings:
     login_max_failures: int = 5  # wrong passwords from one client within the window before a lockout
     login_window_s: int = 15 * 60
     login_lockout_s: int = 5 * 60
+    login_account_max_failures: int = 20  # wrong passwords for one role, from anywhere, before its lockout
+    session_idle_s: int = 30 * 60  # a login session ends after this long without a request
+    # proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips); empty: none
+    trusted_proxies: str = ""
     # per-client limits (assistant.limits): sustained questions a minute, burst, requests at once
     rate_per_minute: int = 20
     rate_burst: int = 5
     max_inflight: int = 2
     max_request_bytes: int = 25 * 1024 * 1024  # any HTTP body; an upload plus its multipart framing
+    # every HTTP request that starts work (events, API calls, uploads, files), per client address
+    requests_per_minute: int = 120
+    request_burst: int = 30
+    # Gradio's per-browser-tab state: dropped after this long idle, and at most this many tabs kept
+    state_idle_s: int = 60 * 60
+    max_sessions: int = 2000
     answer_workers: int = 2  # questions computing at once (the machine's cores)
     max_queue: int = 64  # questions waiting for a worker before new ones are refused as "busy"
     database_url: str = ""
@@ -98,10 +108,19 @@ class Settings:
             login_max_failures=_env_int("ASSISTANT_LOGIN_MAX_FAILURES", cls.login_max_failures),
             login_window_s=_env_int("ASSISTANT_LOGIN_WINDOW_S", cls.login_window_s),
             login_lockout_s=_env_int("ASSISTANT_LOGIN_LOCKOUT_S", cls.login_lockout_s),
+            login_account_max_failures=_env_int(
+                "ASSISTANT_LOGIN_ACCOUNT_MAX_FAILURES", cls.login_account_max_failures
+            ),
+            session_idle_s=_env_int("ASSISTANT_SESSION_IDLE_S", cls.session_idle_s),
+            trusted_proxies=os.environ.get("ASSISTANT_TRUSTED_PROXIES", "").strip(),
             rate_per_minute=_env_int("ASSISTANT_RATE_PER_MINUTE", cls.rate_per_minute),
             rate_burst=_env_int("ASSISTANT_RATE_BURST", cls.rate_burst),
             max_inflight=_env_int("ASSISTANT_MAX_INFLIGHT", cls.max_inflight),
             max_request_bytes=_env_int("ASSISTANT_MAX_REQUEST_BYTES", cls.max_request_bytes),
+            requests_per_minute=_env_int("ASSISTANT_REQUESTS_PER_MINUTE", cls.requests_per_minute),
+            request_burst=_env_int("ASSISTANT_REQUEST_BURST", cls.request_burst),
+            state_idle_s=_env_int("ASSISTANT_STATE_IDLE_S", cls.state_idle_s),
+            max_sessions=_env_int("ASSISTANT_MAX_SESSIONS", cls.max_sessions),
             answer_workers=_env_int("ASSISTANT_ANSWER_WORKERS", cls.answer_workers),
             max_queue=_env_int("ASSISTANT_MAX_QUEUE", cls.max_queue),
             database_url=os.environ.get("ASSISTANT_DATABASE_URL", "").strip(),

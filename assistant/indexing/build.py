@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.protocols import Encoder
-from ..core.records import BuildReport, Chunk, Document, SkippedFile
+from ..core.records import BuildReport, Chunk, Document, FileWarning, SkippedFile
 from ..core.settings import Settings
 from ..ingest.load import load_corpus
 from ..model.cache import EmbeddingCache
@@ -230,6 +230,7 @@ def build_index(
             reused=reused,
             removed_documents=sorted(previous - {d.doc_id for d in kept_docs}),
             skipped=skipped,
+            warnings=[FileWarning(d.doc_id, w) for d in kept_docs for w in d.warnings],
         )
         if progress:
             progress("write", 0, 1)

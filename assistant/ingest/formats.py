@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.errors import LoadError
 from ..core.records import Segment
+from . import ooxml
 from .charset import decode
 from .parse_limits import ParseLimits, check_zip
 from .transcript import load_transcript
@@ -38,6 +40,7 @@ class Parsed:
     body_start: int = 0
     meta: dict[str, str] = field(default_factory=dict)
     segments: tuple[Segment, ...] = ()
+    warnings: tuple[str, ...] = ()  # read, but not all of it (e.g. transcript cues left out)
 
 
 def one_line(exc: BaseException) -> str:
@@ -118,10 +121,7 @@ def too_long(chars: int, limits: ParseLimits) -> None:
 
 
 def _load_docx(raw: bytes, limits: ParseLimits) -> Parsed:
-    """DOCX via python-docx: paragraphs (and table rows) in order, joined by a blank line."""
-    import docx
-    from docx.table import Table
-
+    """DOCX, streamed (``ooxml``): paragraphs and table rows in order, joined by a blank line."""
     if raw.startswith(b"\xd0\xcf\x11\xe0"):  # OLE container: password-protected .docx or old .doc
         raise LoadError.of(
             "DOCX رمزگذاری شده است یا در قالب قدیمی .doc است",
@@ -129,17 +129,12 @@ def _load_docx(raw: bytes, limits: ParseLimits) -> Parsed:
         )
     check_zip(raw, "DOCX", limits)
     try:
-        document = docx.Document(io.BytesIO(raw))
-        blocks: list[str] = []
-        for item in document.iter_inner_content():
-            if isinstance(item, Table):
-                blocks.extend(_table_rows(item))
-            elif item.text.strip():
-                blocks.append(item.text)
-        title = (document.core_properties.title or "").strip()
-    except MemoryError:  # the isolated parser reports it as such
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            blocks = ooxml.docx_blocks(archive, limits)
+            title = ooxml.core_title(archive)
+    except (LoadError, MemoryError):  # ours say why; the isolated parser reports memory as such
         raise
-    except Exception as exc:  # BadZipFile, KeyError, lxml errors... all mean "damaged"
+    except Exception as exc:  # BadZipFile, a bad CRC, lxml syntax errors... all mean "damaged"
         raise LoadError.of(
             "DOCX خراب است یا خوانده نشد", f"corrupt or unreadable DOCX: {one_line(exc)}"
         ) from exc
@@ -172,10 +167,12 @@ def _load_pptx(raw: bytes, limits: ParseLimits) -> Parsed:
 
     check_zip(raw, "PPTX", limits)
     try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            ooxml.count_xml_tags(archive, "PPTX", limits)  # python-pptx then builds a bounded tree
         deck = Presentation(io.BytesIO(raw))
         slides = [_slide_lines(slide) for slide in deck.slides]
         title = (deck.core_properties.title or "").strip()
-    except MemoryError:  # the isolated parser reports it as such
+    except (LoadError, MemoryError):  # ours say why; the isolated parser reports memory as such
         raise
     except Exception as exc:
         raise LoadError.of(
@@ -268,13 +265,13 @@ def _load_html(raw: bytes, limits: ParseLimits) -> Parsed:
 
 
 def _load_srt(raw: bytes, limits: ParseLimits) -> Parsed:
-    text, segments = load_transcript(decode(raw).text, "SRT")
-    return Parsed(text, 0, {}, segments)
+    text, segments, warnings = load_transcript(decode(raw).text, "SRT")
+    return Parsed(text, 0, {}, segments, warnings)
 
 
 def _load_vtt(raw: bytes, limits: ParseLimits) -> Parsed:
-    text, segments = load_transcript(decode(raw).text, "VTT")
-    return Parsed(text, 0, {}, segments)
+    text, segments, warnings = load_transcript(decode(raw).text, "VTT")
+    return Parsed(text, 0, {}, segments, warnings)
 
 
 READERS: dict[str, Callable[[bytes, ParseLimits], Parsed]] = {

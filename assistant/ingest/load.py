@@ -260,6 +260,7 @@ def load_file(path: Path, root: Path, limits: ParseLimits | None = None) -> Docu
         body_start=parsed.body_start,
         content_hash=hashlib.sha256(raw).hexdigest(),
         segments=parsed.segments,
+        warnings=parsed.warnings,
         **meta,
     )
 

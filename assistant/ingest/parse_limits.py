@@ -1,8 +1,12 @@
 """How much a file may cost to parse, and the zip check that runs before any parser.
 
 A 4.6 MB .docx that expands to 200 MB of XML once took 252 s and 3 GB inside
-the server.  .docx and .pptx are zip files, so their members are measured
-from the central directory before python-docx or python-pptx sees them.
+the server, and one of 90 MB (×43) still 39.5 s and +690 MB.  .docx and
+.pptx are zip files, so their members are measured from the central
+directory before anything reads them (at most 64 MB unpacked, no part over
+1 MB compressed more than 30×); then their XML tags are counted in the raw
+bytes and the text streamed with paragraphs and characters counted
+(``ooxml``), so any of them is refused or read in seconds.
 Those headers are the sizes that ``zipfile`` will ever produce: it stops at
 the declared size and fails the CRC if the data is longer, so a lying header
 gives a "corrupt" error, not a bigger expansion.  Memory and time are capped
@@ -24,12 +28,17 @@ MB = 1024 * 1024
 class ParseLimits:
     """Caps on one file's parse; the defaults fit any real lecture, deck or transcript."""
 
-    max_unpacked_mb: float = 100.0  # all zip members together, uncompressed
-    max_ratio: float = 100.0  # uncompressed / compressed, for members over ``ratio_floor_mb``
+    max_unpacked_mb: float = 64.0  # all zip members together, uncompressed
+    max_ratio: float = 30.0  # uncompressed / compressed, for members over ``ratio_floor_mb``
     ratio_floor_mb: float = 1.0
     max_members: int = 5000
+    max_tags: int = 1_500_000  # XML tags of a .docx body, counted in its bytes before it is streamed
+    max_blocks: int = 300_000  # paragraphs and table rows of a .docx, counted as they are streamed
+    max_tree_tags: int = (
+        300_000  # XML tags of a whole .pptx (any real deck has far fewer), before python-pptx
+    )
     max_pdf_pages: int = 2000
-    max_chars: int = 5_000_000  # extracted text
+    max_chars: int = 5_000_000  # extracted text, counted while it is extracted
     memory_mb: int = 1024  # address space of the isolated parser
     seconds: float = 60.0  # wall time of the isolated parser
 

@@ -1,13 +1,16 @@
 """Adding files to the corpus from outside (the UI's upload): safe names, size
 limits, a parse in a child process with memory and time limits, nothing saved
-that the next build would skip, and no file overwritten unless asked."""
+that the next build would skip, no file overwritten unless asked, and bytes
+already in the corpus (under any name) recognised by their hash and not
+stored twice."""
 
 from __future__ import annotations
 
-import filecmp
+import hashlib
 import os
 import re
 import shutil
+import threading
 import unicodedata
 import uuid
 from collections.abc import Iterator
@@ -27,6 +30,7 @@ _DROP_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}  # controls, bidi overrides an
 _KEEP_FORMAT = {"\u200c", "\u200d"}  # ZWNJ/ZWJ are part of Persian spelling ("نیم‌فاصله")
 _UNSAFE_NAME_CHARS = re.compile(r"[^\w\u200c\u200d\-. ()]+")
 MAX_NAME_CHARS = 100
+_placing = threading.Lock()  # the last duplicate check and the move into the corpus, one upload at a time
 
 
 class UploadRejected(AssistantError, ValueError):
@@ -51,7 +55,7 @@ class SavedUpload:
     name: str
     replaced: bool = False
     renamed_from: str | None = None  # the name asked for, when "keep_both" saved it as "name (2).ext"
-    unchanged: bool = False  # the very same bytes were already there under ``name``
+    unchanged: bool = False  # the very same bytes were already in the corpus, as ``name``
 
     def __iter__(self) -> Iterator[object]:
         """Unpacks as ``(name, replaced)``, the tuple ``save_upload`` returned before."""
@@ -100,6 +104,33 @@ def _free_name(corpus: Path, name: str) -> str:
     return f"{stem} ({n}).{suffix}"
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def same_bytes(src: Path, corpus: Path) -> str | None:
+    """The corpus file holding exactly ``src``'s bytes (its path in the corpus), if any.
+
+    Sizes first (a stat each), so only files of the very same size are hashed.
+    """
+    size = src.stat().st_size
+    wanted = None
+    for dirpath, dirnames, filenames in os.walk(corpus):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if name.startswith(".") or not path.is_file() or path.stat().st_size != size:
+                continue
+            wanted = wanted or _sha256(src)
+            if _sha256(path) == wanted:
+                return path.relative_to(corpus).as_posix()
+    return None
+
+
 def _check_size(src: Path, settings: Settings) -> None:
     size = src.stat().st_size
     if size > settings.max_upload_bytes:
@@ -121,7 +152,7 @@ def save_upload(
 
     A name already taken is never overwritten silently: ``"keep_both"`` saves
     ``name (2).ext``, ``"replace"`` replaces, ``"ask"`` raises ``UploadConflict``
-    so the UI can ask.  Re-uploading identical bytes changes nothing.
+    so the UI can ask.  Bytes already in the corpus, under any name, change nothing.
     """
     name = safe_filename(original_name)
     src = Path(src)
@@ -131,8 +162,9 @@ def save_upload(
     dest = corpus / name
     if dest.resolve().parent != corpus:  # belt and braces: the name has no separators left
         raise UploadRejected("نام فایل مجاز نیست / file name not allowed")
-    if dest.is_file() and filecmp.cmp(src, dest, shallow=False):
-        return SavedUpload(name, unchanged=True)
+    found = same_bytes(src, corpus)
+    if found is not None:
+        return SavedUpload(found, unchanged=True)
     if dest.exists() and on_conflict == "ask":
         raise UploadConflict(name)
     tmp = corpus / f".upload-{uuid.uuid4().hex[:8]}-{name}"  # hidden: a build running now ignores it
@@ -142,7 +174,9 @@ def save_upload(
             load_file_isolated(tmp, corpus, limits)
         except LoadError as exc:
             raise UploadRejected(str(exc)) from None
-        return _place(tmp, corpus, name, on_conflict)
+        with _placing:
+            found = same_bytes(src, corpus)  # another upload of the same bytes may have won meanwhile
+            return SavedUpload(found, unchanged=True) if found else _place(tmp, corpus, name, on_conflict)
     finally:
         tmp.unlink(missing_ok=True)
 

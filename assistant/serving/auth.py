@@ -1,10 +1,15 @@
 """Who may open the Index and review tabs: passwords that resist guessing.
 
 The web server answers many clients at once, so a guesser must neither slow
-down nor lock out the real admin.  Each client key (an IP) gets a few tries with
-a growing wait, then a lockout of that key only; the check never sleeps, it
-returns the decision and how long to wait.  Passwords compare in constant time
-and may be stored as scrypt hashes made by ``assistant password hash``.
+down nor lock out the real admin.  Each client address gets a few tries with
+a growing wait, then a lockout of that address; each account (role) is locked
+too after many failures from anywhere, so many addresses do not buy many
+guesses.  The records live in the store (``store.throttle``), so every
+instance on one database sees the same lockouts.  The check never sleeps: it
+returns the decision and how long to wait.  Every success, failure and
+refusal is logged on ``assistant.audit`` with the address.  Passwords compare
+in constant time and may be stored as scrypt hashes made by
+``assistant password hash``.
 """
 
 from __future__ import annotations
@@ -16,17 +21,17 @@ import hmac
 import logging
 import math
 import os
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ..core.errors import AssistantError
 from ..core.settings import Settings
+from ..store.throttle import MemoryThrottle, Throttle, ThrottleRecord
 
-log = logging.getLogger(__name__)
+#: logins, failures, lockouts and refused uploads, with the client's address (``assistant serve`` shows them)
+audit = logging.getLogger("assistant.audit")
 
 Clock = Callable[[], float]
 
@@ -167,7 +172,7 @@ class LoginPolicy:
     lockout_s: float = 5 * 60
     backoff_s: float = 1.0  # wait after the first failure, doubled after each further one
     backoff_max_s: float = 30.0
-    max_clients: int = 10_000  # least recently seen client keys are forgotten beyond this
+    account_max_failures: int = 20  # failures for one role from all addresses together before its lockout
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LoginPolicy:
@@ -175,6 +180,7 @@ class LoginPolicy:
             max_failures=max(1, settings.login_max_failures),
             window_s=settings.login_window_s,
             lockout_s=settings.login_lockout_s,
+            account_max_failures=max(1, settings.login_account_max_failures),
         )
 
     def backoff(self, failures: int) -> float:
@@ -187,13 +193,6 @@ class LoginResult:
     role: Role | None = None
     message: str = ""  # "Persian / English"; empty when ok
     retry_after_s: float = 0.0  # > 0: this client may not try again before then
-
-
-@dataclass
-class _Client:
-    failures: list[float] = field(default_factory=list)
-    next_try: float = 0.0
-    locked_until: float = 0.0
 
 
 def wait_text(seconds: float) -> tuple[str, str]:
@@ -209,6 +208,7 @@ DISABLED = "ورود برای این بخش فعال نیست. / Login is not en
 
 
 def _wrong(left: int) -> str:
+    left = max(0, left)
     fa_left = str(left).translate(_PERSIAN_DIGITS)
     return f"گذرواژه نادرست است ({fa_left} بار دیگر). / Wrong password ({left} more tries before a lockout)."
 
@@ -226,77 +226,100 @@ def _slow_down(seconds: float) -> str:
     return f"لطفاً {fa} صبر کنید و دوباره امتحان کنید. / Please wait {en} and try again."
 
 
+@dataclass(frozen=True)
+class _Tried:
+    """A try counted up front: the address's failures so far and the wait it now faces."""
+
+    failures: int
+    wait: float
+    locked: bool
+    stamp: float
+
+
 class LoginGuard:
-    """Checks passwords per client key with back-off and lockout; thread-safe, never sleeps.
+    """Checks passwords per client address and per account, with back-off and lockout; never sleeps.
 
     Each try is counted as a failure *before* the (slow, scrypt) check and
     forgiven if the password was right, so parallel guesses from one client
-    cannot slip past the limit together.
+    cannot slip past the limit together.  ``throttle`` keeps the counts: the
+    store's (shared by instances) or, by default, this process's memory.
     """
 
-    def __init__(self, secrets: Secrets, policy: LoginPolicy | None = None, clock: Clock = time.monotonic):
+    def __init__(
+        self,
+        secrets: Secrets,
+        policy: LoginPolicy | None = None,
+        clock: Clock = time.time,
+        throttle: Throttle | None = None,
+    ):
         self.secrets = secrets
         self.policy = policy or LoginPolicy()
         self._clock = clock
-        self._clients: OrderedDict[str, _Client] = OrderedDict()
-        self._lock = threading.Lock()
+        self.throttle: Throttle = throttle or MemoryThrottle()
 
     @classmethod
-    def from_settings(cls, settings: Settings, clock: Clock = time.monotonic) -> LoginGuard:
-        return cls(Secrets.from_settings(settings), LoginPolicy.from_settings(settings), clock)
+    def from_settings(
+        cls, settings: Settings, clock: Clock = time.time, throttle: Throttle | None = None
+    ) -> LoginGuard:
+        return cls(Secrets.from_settings(settings), LoginPolicy.from_settings(settings), clock, throttle)
 
     def check(self, client_key: str, password: str, role: Role | str | None = None) -> LoginResult:
         """``role``: the tab being opened (None: whichever role the password opens)."""
         need = Role(role) if role is not None else None
-        client_key = client_key or "unknown"
+        address = client_key or "unknown"
+        what = need.value if need else "any"
         if not self.secrets.can_open(need or Role.TRAINER):
             return LoginResult(False, message=DISABLED)
-        refused = self._reserve(client_key)
-        if refused is not None:
-            return refused
+        keys = (f"address:{address}", f"account:{what}")
+        tried = self._reserve(keys)
+        if isinstance(tried, LoginResult):
+            audit.warning("login throttled: %s from %s, %.0f s to wait", what, address, tried.retry_after_s)
+            return tried
         matched = self.secrets.role_for(password or "", need)
         if matched is not None and (need is None or matched.opens(need)):
-            with self._lock:
-                self._clients.pop(client_key, None)
-            log.info("%s login from %s", matched.value, client_key)
+            self._forgive(keys, tried.stamp)
+            audit.info("login ok: %s from %s", matched.value, address)
             return LoginResult(True, role=matched)
-        return self._failed(client_key, need)
+        if tried.locked:
+            audit.warning(
+                "login failed: %s password from %s (%d recent): locked out for %.0f s",
+                what, address, tried.failures, tried.wait,
+            )  # fmt: skip
+            return LoginResult(False, message=_locked(tried.wait), retry_after_s=tried.wait)
+        audit.warning("login failed: %s password from %s (%d recent)", what, address, tried.failures)
+        left = self.policy.max_failures - tried.failures
+        return LoginResult(False, message=_wrong(left), retry_after_s=max(0.0, tried.wait))
 
-    def _reserve(self, key: str) -> LoginResult | None:
+    def _reserve(self, keys: tuple[str, str]) -> LoginResult | _Tried:
         """Refuse a locked or too-early client; otherwise count this try as a failure up front."""
         p = self.policy
-        with self._lock:
+        with self.throttle.hold(keys) as held:
             now = self._clock()
-            client = self._clients.pop(key, None) or _Client()
-            self._clients[key] = client  # most recently seen last
-            while len(self._clients) > p.max_clients:
-                self._clients.popitem(last=False)
-            client.failures = [t for t in client.failures if now - t < p.window_s]
-            if client.locked_until > now:
-                wait = client.locked_until - now
-                return LoginResult(False, message=_locked(wait), retry_after_s=wait)
+            client, account = held[keys[0]], held[keys[1]]
+            for record in (client, account):
+                record.failures = [t for t in record.failures if now - t < p.window_s]
+            locked = max(client.locked_until, account.locked_until)
+            if locked > now:
+                return LoginResult(False, message=_locked(locked - now), retry_after_s=locked - now)
             if client.next_try > now:
                 wait = client.next_try - now
                 return LoginResult(False, message=_slow_down(wait), retry_after_s=wait)
             client.failures.append(now)
+            account.failures.append(now)
             client.next_try = now + p.backoff(len(client.failures))
             if len(client.failures) >= p.max_failures:
                 client.locked_until = now + p.lockout_s
-        return None
+            if len(account.failures) >= p.account_max_failures:
+                account.locked_until = now + p.lockout_s
+            until = max(client.locked_until, account.locked_until, client.next_try)
+            return _Tried(len(client.failures), until - now, until > client.next_try, now)
 
-    def _failed(self, key: str, need: Role | None) -> LoginResult:
-        p = self.policy
-        with self._lock:
-            now = self._clock()
-            client = self._clients.get(key) or _Client()
-            count = len(client.failures)
-            locked = client.locked_until > now
-            wait = max(client.locked_until, client.next_try) - now
-        what = need.value if need else "any"
-        if locked:
-            log.warning(
-                "wrong %s password from %s (%d recent): locked out for %.0f s", what, key, count, wait
-            )
-            return LoginResult(False, message=_locked(wait), retry_after_s=wait)
-        log.warning("wrong %s password from %s (%d recent)", what, key, count)
-        return LoginResult(False, message=_wrong(p.max_failures - count), retry_after_s=max(0.0, wait))
+    def _forgive(self, keys: tuple[str, str], stamp: float) -> None:
+        """A right password: the address starts afresh; the account loses only this try."""
+        with self.throttle.hold(keys) as held:
+            held[keys[0]].clear()
+            account: ThrottleRecord = held[keys[1]]
+            if stamp in account.failures:
+                account.failures.remove(stamp)
+            if len(account.failures) < self.policy.account_max_failures:
+                account.locked_until = 0.0

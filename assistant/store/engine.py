@@ -8,11 +8,11 @@ failing with "database is locked"; WAL lets readers run beside the writer.
 from __future__ import annotations
 
 import json
-from functools import partial
+import re
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy import Engine, String, Table, Text, TypeDecorator, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -21,8 +21,43 @@ from ..core.errors import AssistantError
 
 #: Execution option of a connection that only reads (SQLite then opens a plain deferred transaction).
 READ_ONLY = "pr_read_only"
-# Persian kept as UTF-8 in JSON columns: a third of the size of \uXXXX escapes.
-_JSON = {"json_serializer": partial(json.dumps, ensure_ascii=False)}
+# What neither backend can keep: PostgreSQL refuses NUL in text and JSONB, and no UTF-8 holds a lone
+# surrogate (JSON's "\ud800" decodes to one).  Removed on the way in, so a row is never lost over it.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: Any) -> Any:
+    """``value`` with NUL and lone surrogates removed from every string in it (dicts and lists too)."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("", value)
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value
+
+
+def _dumps(value: Any) -> str:
+    # Persian kept as UTF-8 in JSON columns: a third of the size of \uXXXX escapes.
+    return json.dumps(storable(value), ensure_ascii=False)
+
+
+_JSON = {"json_serializer": _dumps}
+
+
+class CleanText(TypeDecorator):
+    """Text that both backends accept: see :func:`storable`."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return storable(value) if isinstance(value, str) else value
+
+
+class CleanString(CleanText):
+    impl = String
+    cache_ok = True
 
 
 class StoreError(AssistantError):

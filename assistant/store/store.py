@@ -19,9 +19,9 @@ import numpy as np
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 
-from . import review
+from . import review, throttle
 from .engine import READ_ONLY, StoreError, open_engine, safe_url, upsert
-from .legacy import import_feedback_table
+from .migrate import upgrade
 from .records import (
     Gap,
     LoggedAnswer,
@@ -35,7 +35,7 @@ from .records import (
     as_utc,
     now_utc,
 )
-from .tables import VERDICTS, answer_docs, answers, gaps, metadata, ratings, verdicts
+from .tables import VERDICTS, answer_docs, answers, gaps, ratings, verdicts
 from .writes import insert_rating, sha256, upsert_gap
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def _cited_docs(answer: Mapping[str, Any]) -> set[str]:
 
 
 class Store:
-    """``Store(url)`` or ``Store.from_settings(settings)``; tables are created on first open."""
+    """``Store(url)`` or ``Store.from_settings(settings)``; the schema is migrated to the head on open."""
 
     def __init__(self, url: str, *, log_questions: bool = True, retention_days: int = 90):
         self.url = url
@@ -58,7 +58,7 @@ class Store:
         self.retention_days = retention_days
         self.engine = open_engine(url)
         try:
-            metadata.create_all(self.engine)
+            upgrade(self.engine)  # one transaction: a second process waits, then finds nothing to do
         except OperationalError as exc:
             self.engine.dispose()
             raise StoreError(f"پایگاه داده باز نشد. / Cannot open {safe_url(url)}: {exc.orig}") from exc
@@ -67,9 +67,6 @@ class Store:
         # SQLite has one write lock and waits for it by sleeping and retrying (up to 100 ms a try):
         # with 50 threads writing at once some waited seconds.  Queue this process's writers here.
         self._writers = threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
-        if self.engine.dialect.name == "sqlite":
-            with self._tx() as conn:  # one transaction: a second process waits, then finds nothing to do
-                import_feedback_table(conn)
         self.purge_if_due()
 
     @classmethod
@@ -94,6 +91,10 @@ class Store:
             conn.execution_options(**{READ_ONLY: True})
             with conn.begin():
                 yield conn
+
+    def throttle(self, keys: Sequence[str]):
+        """Failed-login records of ``keys``, held in one transaction and written back (``store.throttle``)."""
+        return throttle.hold(self._tx, keys, time.time)
 
     # ---------------------------------------------------------------- question log
 
@@ -266,6 +267,8 @@ class Store:
             return None
         try:
             self._last_purge = time.monotonic()
+            with self._tx() as conn:
+                throttle.purge_stale(conn)
             return self.purge()
         finally:
             self._purge_lock.release()

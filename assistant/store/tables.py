@@ -12,16 +12,18 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
-    String,
     Table,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+
+from .engine import CleanString as String
+from .engine import CleanText as Text
 
 #: What a trainer may say about one citation of an answer.
 VERDICTS = ("supports", "partly", "does_not_support", "wrong_passage")
@@ -98,3 +100,15 @@ verdicts = Table(
     CheckConstraint("verdict IN ({})".format(", ".join(f"'{v}'" for v in VERDICTS)), name="known_verdict"),
 )
 Index("verdicts_by_kind", verdicts.c.verdict, verdicts.c.answer_id)
+
+# Failed logins per client address and per account ("address:…", "account:admin"), shared by every
+# instance on this database; times are epoch seconds (the instances' clocks, not the database's).
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("failures", _Json, nullable=False),  # times of recent failures, oldest first
+    Column("next_try", Float, nullable=False, default=0.0),
+    Column("locked_until", Float, nullable=False, default=0.0),
+    Column("updated_at", _Time, nullable=False, index=True),
+)

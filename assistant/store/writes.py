@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ..text.normalize import normalize
-from .engine import upsert
+from .engine import storable, upsert
 from .records import now_utc
 from .tables import gaps, ratings
 
@@ -21,7 +21,7 @@ def gap_text(question: str) -> str:
 
 
 def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(storable(text).encode("utf-8")).hexdigest()
 
 
 def insert_rating(

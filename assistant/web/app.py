@@ -16,6 +16,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import importlib.util
+import logging
 import sys
 import time
 from typing import Any
@@ -29,8 +30,11 @@ if importlib.util.find_spec("matplotlib") is None:
 import gradio as gr
 
 from ..core.settings import Settings
+from ..serving.limits import trusted_proxies
 from .admin import build_admin_tab
-from .chat import build_chat_tab, client_key
+from .chat import build_chat_tab
+from .gradio_state import StateExpiry, lazy_session_configs
+from .login import privileged_events
 from .review import build_review_tab
 from .service import Service, error_text, get_service
 from .sources import build_sources_tab, overview
@@ -52,7 +56,7 @@ def _api(service: Service):
         """
         try:
             query = service.query(question, history)  # the one check of what was sent
-            return service.ask(query, client=client_key(request)).answer.to_dict()
+            return service.ask(query, client=service.client(request)).answer.to_dict()
         except Exception as exc:
             raise gr.Error(error_text(exc), print_exception=False) from None
 
@@ -109,12 +113,15 @@ def serve(
     # queue positions every 2 s, not to every waiting client each time any job starts or ends
     # (with fifty waiting that was thousands of messages a second on the event loop)
     app.queue(max_size=settings.max_queue * 4, default_concurrency_limit=4, status_update_rate=2)
+    trust_proxies(settings)
+    lazy_session_configs()  # a new session id costs ~7 KB and no event-loop time, not ~160 KB and ~0.1 s
     app.launch(
         server_name=host,
         server_port=port,
         prevent_thread_lock=True,
         quiet=quiet,
-        app_kwargs={"middleware": service.middleware()},
+        app_kwargs={"middleware": service.middleware(privileged_events(app), question_events(app))},
+        state_session_capacity=settings.max_sessions,
         **launch_kwargs(settings),
     )
     web_s = time.perf_counter() - started
@@ -124,6 +131,7 @@ def serve(
     except Exception:
         app.close()
         raise
+    StateExpiry(app, settings.state_idle_s).start()
     service.start_background()
     url = app.local_url or f"http://{host}:{port}/"
     steps = {**helper.startup_s, "web": web_s, "ready": time.perf_counter() - started}
@@ -132,3 +140,34 @@ def serve(
     if block:
         app.block_thread()
     return app
+
+
+def question_events(blocks: gr.Blocks) -> set[int | str]:
+    """The events that ask a question (concurrency id "questions": the chat and ``/ask``), by index and name.
+
+    The ASGI guard refuses them at the door when the client's question quota
+    is spent, so a flood of them never reaches Gradio's queue.
+    """
+    found: set[int | str] = set()
+    for index, fn in blocks.fns.items():
+        if fn.concurrency_id == "questions":
+            found.add(index)
+            if fn.api_name:
+                found.add(str(fn.api_name))
+    return found
+
+
+def trust_proxies(settings: Settings) -> None:
+    """Hand ``ASSISTANT_TRUSTED_PROXIES`` to uvicorn, whose default believes X-Forwarded-For from loopback.
+
+    Gradio builds uvicorn's ``Config`` without ``forwarded_allow_ips``, so
+    uvicorn reads ``FORWARDED_ALLOW_IPS`` from the environment; it is set here
+    for every launch (empty: nobody is trusted, the peer is the client).
+    """
+    wanted = trusted_proxies(settings.trusted_proxies)
+    before = os.environ.get("FORWARDED_ALLOW_IPS")
+    if before and before != wanted:
+        logging.getLogger("assistant.web").warning(
+            "FORWARDED_ALLOW_IPS=%s is replaced by ASSISTANT_TRUSTED_PROXIES=%s", before, wanted or "(none)"
+        )
+    os.environ["FORWARDED_ALLOW_IPS"] = wanted

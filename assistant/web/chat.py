@@ -16,6 +16,7 @@ from typing import Any
 import gradio as gr
 
 from ..core.errors import QuestionError
+from ..core.inputs import keep_recent
 from ..core.records import Answer, Turn
 from . import passages, render
 from .render import Chip
@@ -169,7 +170,7 @@ def _respond(
     request: gr.Request,
 ):
     """Ask with the conversation so far; stream the answer into the chat, then its citations."""
-    history = list(history or [])
+    history, answers = keep_recent(history, answers)  # the window a browser sent back, cut
     earlier = [Turn(a.question, a) for a in (turns or [])[-MAX_TURNS:]]
     try:
         query = service.query(question, earlier)  # the one check of what was typed
@@ -184,7 +185,7 @@ def _respond(
     yield {ui.chatbot: list(history), ui.question_box: "", ui.status: "", **_show(ui, None)}
     draft, reply = "", None
     try:
-        for part in service.ask_stream(query, client=client_key(request)):
+        for part in service.ask_stream(query, client=service.client(request)):
             if isinstance(part, str):  # a chat model's tokens, as they arrive
                 draft += part
                 history[-1] = {"role": "assistant", "content": render.md_escape(draft) + " ▍"}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,15 +26,22 @@ from ..core.records import Answer, Citation, Document, Hit, IndexStats, QuotedSo
 from ..core.settings import Settings
 from ..indexing.progress import BuildEvent
 from ..pipeline import Assistant, needs_first_build
-from ..serving.auth import LoginGuard, LoginPolicy, LoginResult, Role, Secrets
-from ..serving.limits import ClientLimiter, client_key
+from ..serving.auth import LoginGuard, LoginPolicy, LoginResult, Role, Secrets, audit
+from ..serving.limits import ClientLimiter, LimitPolicy, client_key
 from ..serving.middleware import GRADIO_API_PREFIXES, RequestGuard
+from ..serving.sessions import COOKIE, Sessions
 from ..store import ReviewPage, ReviewQuery, Store, Verdict, write_verdicts_csv, write_verdicts_json
+from ..store.throttle import StoreThrottle
 from ..store.topics import Topic
 
 log = logging.getLogger("assistant.web")
 
-UPLOAD_GRANT_S = 3600  # an admin's address may upload for an hour after logging in
+#: who may put files into the corpus (the upload route and the save event check the session's role)
+UPLOAD_ROLES = frozenset({Role.ADMIN})
+NO_COOKIE = (
+    "ورود بدون کوکی ممکن نیست؛ کوکی‌ها را برای این نشانی فعال کنید. / "
+    "Signing in needs cookies: allow them for this address and try again."
+)
 
 INTERNAL_ERROR = "خطای داخلی رخ داد؛ دوباره تلاش کنید. / An internal error occurred; please try again."
 
@@ -50,6 +56,21 @@ def error_text(exc: BaseException) -> str:
         return str(exc)
     log.error("web handler failed", exc_info=exc)
     return INTERNAL_ERROR
+
+
+def address_of(request: Any) -> str:
+    """The client's address as the server can trust it: the peer (or what a named proxy said), IPv6 by /64."""
+    return client_key(getattr(getattr(request, "client", None), "host", None))
+
+
+def cookie_of(request: Any) -> str | None:
+    """The session cookie a Gradio request carried (a live request, or one Gradio kept for its queue)."""
+    raw = getattr(request, "request", None)
+    cookies = getattr(raw, "cookies", None) if raw is not None else None
+    if cookies is None:
+        cookies = (getattr(request, "kwargs", None) or {}).get("cookies") or {}
+    value = cookies.get(COOKIE) if hasattr(cookies, "get") else None
+    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)
@@ -120,10 +141,13 @@ class Service:
         self._lock = threading.RLock()  # start_background creates the assistant under it
         self.gate = AnswerGate(settings.answer_workers, settings.max_queue)
         self.secrets = Secrets.from_settings(settings)
-        self.guard = LoginGuard(self.secrets, LoginPolicy.from_settings(settings))
+        # failed logins are counted in the store, so every instance on one database sees the lockouts
+        self.guard = LoginGuard(
+            self.secrets, LoginPolicy.from_settings(settings), throttle=StoreThrottle(self.store)
+        )
+        self.sessions = Sessions(settings.session_idle_s)
         self.limiter = ClientLimiter.from_settings(settings)  # questions, from the chat and the API
-        self.api_limiter = ClientLimiter.from_settings(settings)  # HTTP API routes, by address
-        self._uploaders: dict[str, float] = {}
+        self.requests = ClientLimiter(LimitPolicy.for_requests(settings))  # every HTTP route that starts work
         self._watcher: Any = None
         self._preparing: threading.Thread | None = None
         self._prepare_error: Exception | None = None
@@ -196,11 +220,15 @@ class Service:
         """The entry check of the chat and the API: types, characters, lengths; raises QuestionError."""
         return read_query(question, history, self.settings.max_question_chars)
 
+    def client(self, request: Any) -> str:
+        """Who asks, for every per-client limit: the trusted address, never a session id or a header."""
+        return address_of(request)
+
     def ask(self, query: Query, *, client: str = "") -> Reply:
         """One answer for the chat and the API alike: within the client's limits, computed in turn, logged.
 
-        ``client`` is who asks (see ``chat.client_key``); one client cannot hold
-        more than a couple of workers or ask faster than its rate.  A bad
+        ``client`` is who asks (:meth:`client`: the address); one client cannot
+        hold more than a couple of workers or ask faster than its rate.  A bad
         question never gets here (:meth:`query`), so it costs no quota.
         """
         a = self.assistant()
@@ -254,22 +282,33 @@ class Service:
     def trainer_login_enabled(self) -> bool:
         return self.secrets.can_open(Role.TRAINER)
 
-    def login(self, host: str | None, password: str, role: str) -> LoginResult:
-        """Check a password for ``role`` (the admin's also opens the trainer's tab); never sleeps.
+    def login(self, request: Any, password: str, role: str) -> LoginResult:
+        """Check a password for ``role`` (the admin's also opens the trainer's tab) and open a session.
 
-        An admin login also lets that address upload files for a while: Gradio's
-        upload route takes no session, so uploads are confined by address.
+        Never sleeps.  The session belongs to the browser's cookie (renamed on
+        its next request), not to its address: another browser on the same
+        address is still a student.
         """
-        key = client_key(host)
-        result = self.guard.check(key, password, role)
-        if result.ok and result.role == Role.ADMIN:
-            with self._lock:
-                self._uploaders[key] = time.monotonic() + UPLOAD_GRANT_S
+        address = address_of(request)
+        result = self.guard.check(address, password, role)
+        if not result.ok or result.role is None:
+            return result
+        if self.sessions.grant(cookie_of(request), result.role, address) is None:
+            audit.warning("login from %s without a session cookie: not signed in", address)
+            return LoginResult(False, message=NO_COOKIE)
         return result
 
-    def may_upload(self, key: str) -> bool:
-        with self._lock:
-            return self._uploaders.get(key, 0.0) > time.monotonic()
+    def logout(self, request: Any) -> None:
+        ended = self.sessions.revoke(cookie_of(request))
+        if ended is not None:
+            audit.info("logout: %s from %s", ended.role.value, address_of(request))
+
+    def role(self, request: Any) -> Role | None:
+        """The role of the request's live login session; None for a student (or an ended session)."""
+        return self.sessions.role(cookie_of(request))
+
+    def may_upload(self, role: Role | None) -> bool:
+        return role in UPLOAD_ROLES
 
     def supported_types(self) -> tuple[str, ...]:
         return Assistant.supported_types
@@ -288,15 +327,22 @@ class Service:
             if self._watcher is None:
                 self._watcher = self.assistant().watch()
 
-    def middleware(self) -> list[Middleware]:
-        """The ASGI guard: request bodies capped; API routes and uploads limited per address."""
-        limiters = dict.fromkeys(GRADIO_API_PREFIXES, self.api_limiter)
+    def middleware(
+        self, privileged: dict[int | str, Role] | None = None, questions: set[int | str] | None = None
+    ) -> list[Middleware]:
+        """The ASGI guard: bodies capped; every route that starts work limited per address; the session
+        cookie; uploads and ``privileged`` events (``login.privileged_events``) only for a signed-in role;
+        ``questions`` (``app.question_events``) refused at the door once the client's quota is spent."""
         return [
             Middleware(
                 RequestGuard,
                 max_body_bytes=self.settings.max_request_bytes,
-                limiters=limiters,
-                upload_allowed=self.may_upload,
+                limiters=dict.fromkeys(GRADIO_API_PREFIXES, self.requests),
+                sessions=self.sessions,
+                may_upload=self.may_upload,
+                privileged=privileged or {},
+                questions=questions or set(),
+                question_limiter=self.limiter,
             )
         ]
 
