@@ -297,6 +297,7 @@ def test_sixth_wrong_password_locks_that_client_out_but_not_the_admin(browser, t
     settings = Settings(
         corpus_dir=_corpus(base, "lockout-corpus", {}), index_dir=base / "lockout-index", home=home,
         admin_password=ADMIN_PASSWORD,
+        database_url=f"sqlite:///{base / 'lockout.sqlite'}",  # its lockouts stay its own
     )  # fmt: skip
     port = free_port()
     app = serve("127.0.0.1", port, settings, block=False)

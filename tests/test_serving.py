@@ -28,7 +28,10 @@ QUESTIONS = ["ارکان اعتماد در روابط عمومی کدام‌ان
 def class_settings(tmp_path_factory, home) -> Settings:
     # 2 questions a second per address, bursts of 5
     base = tmp_path_factory.mktemp("serving")
-    return corpus_settings(base, home, admin_password="adm1n", rate_per_minute=120, rate_burst=5)
+    own_store = f"sqlite:///{base / 'serving.sqlite'}"  # lockouts other tests made do not reach it
+    return corpus_settings(
+        base, home, admin_password="adm1n", rate_per_minute=120, rate_burst=5, database_url=own_store
+    )
 
 
 @pytest.fixture(scope="module")
