@@ -26,8 +26,6 @@ import multiprocessing
 import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -36,9 +34,9 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from server_kit import HOST, start_server, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
 NEIGHBOUR, ATTACKER = "127.0.40.2", "127.0.0.1"  # uvicorn's default believes X-Forwarded-For from 127.0.0.1
 QUESTIONS = [
     "ارکان اعتماد در روابط عمومی کدام‌اند؟",
@@ -47,29 +45,6 @@ QUESTIONS = [
     "پاسخگویی یعنی چه؟",
 ]
 PAUSE_S = 3.5
-
-
-def start_server(code: Path, home: Path, tmp: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(code), "ASSISTANT_HOME": str(home), "HF_HUB_OFFLINE": "1",
-           "ASSISTANT_INDEX": str(tmp / "index"), "ASSISTANT_CORPUS": str(code / "corpus"),
-           "GRADIO_ANALYTICS_ENABLED": "False"}  # fmt: skip
-    log = (tmp / "server.log").open("w")
-    command = [sys.executable, "-m", "assistant", "serve", "--host", HOST, "--port", str(port)]
-    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
-
-
-def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 600) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
-        try:
-            if httpx.get(base + "/", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("server did not come up")
 
 
 def chat_event(base: str) -> tuple[int, int]:

@@ -21,8 +21,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -30,9 +28,9 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+from server_kit import HOST, start_server, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
 QUESTIONS = [
     "ارکان اعتماد در روابط عمومی کدام‌اند؟",
     "شفافیت به چه معناست؟",
@@ -49,29 +47,6 @@ WIDE = {  # nothing in a soak should be refused
 def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
-
-
-def start(code: Path, home: Path, tmp: Path, port: int, idle_s: int) -> subprocess.Popen:
-    env = {**os.environ, **WIDE, "PYTHONPATH": str(code), "ASSISTANT_HOME": str(home), "HF_HUB_OFFLINE": "1",
-           "ASSISTANT_INDEX": str(tmp / "index"), "ASSISTANT_CORPUS": str(code / "corpus"),
-           "ASSISTANT_STATE_IDLE_S": str(idle_s), "GRADIO_ANALYTICS_ENABLED": "False"}  # fmt: skip
-    log = (tmp / "server.log").open("w")
-    command = [sys.executable, "-m", "assistant", "-v", "serve", "--host", HOST, "--port", str(port)]
-    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
-
-
-def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 600) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
-        try:
-            if httpx.get(base + "/", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("server did not come up")
 
 
 def page_load_event(base: str) -> int:
@@ -142,7 +117,9 @@ def soak(home: Path | None, code: Path, port: int, sessions: int, questions: int
             (server_home / "models").symlink_to((home / "models").resolve())
         if home and (home / "embeddings.sqlite").is_file():
             shutil.copy2(home / "embeddings.sqlite", server_home / "embeddings.sqlite")
-        proc = start(code, server_home, tmp, port, idle_s)
+        proc = start_server(
+            code, server_home, tmp, port, {**WIDE, "ASSISTANT_STATE_IDLE_S": str(idle_s)}, True
+        )
         try:
             wait_ready(base, proc)
             asyncio.run(ask(base, 20, addresses=5))  # first answers embed sentences; then the start figure

@@ -1,0 +1,41 @@
+"""One real `assistant serve` for the benches that need a server (attack, soak): started, waited for."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+HOST = "127.0.0.1"
+
+
+def start_server(
+    code: Path, home: Path, tmp: Path, port: int, env: dict[str, str] | None = None, verbose: bool = False
+) -> subprocess.Popen:
+    """The server from ``code`` on ``code/corpus``, its index and log (``server.log``) in ``tmp``."""
+    env = {**os.environ, **(env or {}), "PYTHONPATH": str(code), "ASSISTANT_HOME": str(home),
+           "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+           "ASSISTANT_INDEX": str(tmp / "index"), "ASSISTANT_CORPUS": str(code / "corpus")}  # fmt: skip
+    log = (tmp / "server.log").open("w")
+    command = [sys.executable, "-m", "assistant", *(["-v"] if verbose else []), "serve"]
+    command += ["--host", HOST, "--port", str(port)]
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
+
+
+def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 600) -> None:
+    """Until the page answers; a server that exits first ends the bench."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(base + "/", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("server did not come up")
