@@ -71,11 +71,19 @@ def file_sha256(path: Path) -> str:
 
 
 def _dequantize_q4(raw: memoryview, count: int) -> np.ndarray:
+    """Each block: 16 bytes of two 4-bit values (low nibbles first) times its float16 scale.
+
+    Written into one float32 array by ufuncs with ``out=``: the same bits as
+    concatenating and casting, about ten times faster (the first start waits on it).
+    """
     blocks = np.frombuffer(raw, dtype=_Q4_BLOCK, count=count // 32)
-    scale = blocks["d"].astype(np.float32)[:, None]
-    low = (blocks["qs"] & 0x0F).astype(np.int8) - 8
-    high = (blocks["qs"] >> 4).astype(np.int8) - 8
-    return (np.concatenate([low, high], axis=1).astype(np.float32) * scale).reshape(-1)
+    qs = blocks["qs"]
+    values = np.empty((len(blocks), 32), dtype=np.float32)
+    np.bitwise_and(qs, 0x0F, out=values[:, :16], casting="unsafe")
+    np.right_shift(qs, 4, out=values[:, 16:], casting="unsafe")
+    values -= 8
+    values *= blocks["d"].astype(np.float32)[:, None]
+    return values.reshape(-1)
 
 
 def read_e5_file(path: Path) -> E5File:
