@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..core.records import Answer
-from ..store import ReviewPage, Verdict
+from ..store import ReviewPage, StoreCounts, Verdict
 from ..store.topics import Topic
 from .render import clip, esc, location_label
 
@@ -13,13 +13,15 @@ VERDICT_LABELS = {
     "does_not_support": "پشتیبانی نمی‌کند / does not support",
     "wrong_passage": "بند نادرست / wrong passage",
 }
+#: The Persian label alone, where space is short (buttons, counts); never the raw key.
+VERDICT_FA = {key: label.split(" / ")[0] for key, label in VERDICT_LABELS.items()}
 QUEUE_HEADERS = [
     "شناسه / id",
     "زمان / time",
     "پرسش / question",
     "وضع / status",
-    "👍",
-    "👎",
+    "پسند / up",
+    "ناپسند / down",
     "داوری‌ها / verdicts",
 ]
 TOPIC_HEADERS = ["موضوع / topic", "تعداد / count", "پرسش‌ها / questions"]
@@ -28,7 +30,7 @@ TOPIC_HEADERS = ["موضوع / topic", "تعداد / count", "پرسش‌ها / 
 def queue_rows(page: ReviewPage) -> list[list[object]]:
     rows: list[list[object]] = []
     for r in page.rows:
-        verdicts = ", ".join(f"{k}: {v}" for k, v in sorted(r.verdict_counts.items())) or "—"
+        verdicts = verdict_counts(r.verdict_counts) or "—"
         a = r.logged
         status = "بی‌پاسخ / abstained" if a.abstained else "پاسخ / answered"
         when = a.created_at.strftime("%Y-%m-%d %H:%M")
@@ -40,8 +42,16 @@ def queue_choices(page: ReviewPage) -> list[tuple[str, int]]:
     return [(f"#{r.logged.id} · {clip(r.logged.question, 60)}", r.logged.id) for r in page.rows]
 
 
-def queue_summary(page: ReviewPage) -> str:
-    return f"{len(page.rows)} از {page.total} پاسخ · showing {len(page.rows)} of {page.total} answers"
+def verdict_counts(counts: dict[str, int]) -> str:
+    """«پشتیبانی می‌کند: ۳ · بند نادرست: ۱», in the order of the verdicts, Persian labels only."""
+    return " · ".join(f"{VERDICT_FA.get(k, k)}: {counts[k]}" for k in VERDICT_LABELS if counts.get(k))
+
+
+def queue_summary(page: ReviewPage, counts: StoreCounts | None = None) -> str:
+    line = f"{len(page.rows)} از {page.total} پاسخ · showing {len(page.rows)} of {page.total} answers"
+    if counts is not None and counts.verdicts:
+        line += f"\n\nداوری‌ها تا کنون / verdicts so far: {verdict_counts(counts.verdicts)}"
+    return line
 
 
 def answer_html(answer: Answer, verdicts: dict[int, Verdict]) -> str:
