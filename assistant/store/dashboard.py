@@ -19,6 +19,8 @@ from .records import as_utc
 from .tables import answer_docs, answers, gaps, ratings
 from .writes import gap_text
 
+MAX_DAYS = 3660  # at most ten years of days are drawn
+
 
 @dataclass(frozen=True)
 class DayCounts:
@@ -73,7 +75,8 @@ def _between(column: Any, low: datetime | None, high: datetime | None) -> list[A
 def picture(
     conn: Connection, start: date | None, end: date | None, *, logged: bool = True, top: int = 10
 ) -> ClassPicture:
-    """Counts per day (zero days between the first and the last included), the ``top`` cited documents,
+    """Counts per day (every day of the range, quiet ones as zero; without bounds, from the first day
+    with a row to the last), the ``top`` cited documents,
     and the unanswered questions: from the logged answers under their resolved wording, or from the
     deduplicated gaps last asked in the range when questions are not logged (``logged=False``)."""
     low, high = bounds(start, end)
@@ -90,8 +93,10 @@ def picture(
         c = per_day.setdefault(as_utc(created).date(), Counter())
         c["thumbs_up" if rating > 0 else "thumbs_down"] += 1
     days = []
-    if per_day:
-        day, last = min(per_day), max(per_day)
+    first = start or (min(per_day) if per_day else None)
+    last = end or (max(per_day) if per_day else None)
+    if first and last:
+        day = max(first, last - timedelta(days=MAX_DAYS - 1))
         while day <= last:
             days.append(DayCounts(day, **per_day.get(day, {})))
             day += timedelta(days=1)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 DEFAULT_DAYS = 30
+LABEL_CHARS = 32  # a topic's or a title's label under its bar
 SERIES = {  # DayCounts field → the legend's words
     "answered": "پاسخ‌داده / answered",
     "abstained": "بی‌پاسخ / abstained",
@@ -71,11 +72,11 @@ def frames(picture: Picture) -> dict[str, pd.DataFrame]:
         columns=["روز / day", "شمار / count", "نوع / kind"],
     )
     topics = pd.DataFrame(
-        {"موضوع / topic": [clip(t.label, 48) for t in picture.topics],
+        {"موضوع / topic": [clip(t.label, LABEL_CHARS) for t in picture.topics],
          "پرسش‌ها / asked": [t.total for t in picture.topics]}
     )  # fmt: skip
     cited = pd.DataFrame(
-        {"سند / document": [clip(picture.titles.get(d, d), 48) for d, _ in picture.numbers.cited],
+        {"سند / document": [clip(picture.titles.get(d, d), LABEL_CHARS) for d, _ in picture.numbers.cited],
          "پاسخ‌ها / answers": [n for _, n in picture.numbers.cited]}
     )  # fmt: skip
     return {"per_day": per_day, "outcomes": outcomes, "topics": topics, "cited": cited}
@@ -94,7 +95,15 @@ def summary(picture: Picture) -> str:
 
 
 def _plot(kind: type, x: str, y: str, title: str, elem_id: str, **more: Any) -> Any:
-    return kind(x=x, y=y, title=title, elem_id=elem_id, height=260, x_label_angle=-40, **more)
+    return kind(
+        x=x, y=y, title=title, elem_id=elem_id, height=300, x_label_angle=-45, y_axis_format="d", **more
+    )
+
+
+def _scaled(kind: type, frame: pd.DataFrame, y: str) -> Any:
+    """The frame with its y axis from zero (a lone value would otherwise sit on a one-point axis)."""
+    top = int(frame[y].max()) if len(frame) else 0
+    return kind(value=frame, y_lim=[0, max(top, 1)])
 
 
 def build_dashboard_tab(service: Service, role_state: gr.State) -> None:
@@ -124,7 +133,7 @@ def build_dashboard_tab(service: Service, role_state: gr.State) -> None:
         buttons = {
             kind: gr.Button(label, size="sm", elem_id=f"pr-export-{kind}") for kind, label in EXPORT_BUTTONS
         }
-    export_file = gr.File(label="دانلود / download", elem_id="pr-export-file")
+    export_file = gr.File(label="دانلود / download", elem_id="pr-export-file", height=90)
 
     outputs = [totals, per_day, outcomes, topics, cited]
     private: dict[str, Any] = {"api_visibility": "private"}
@@ -144,7 +153,13 @@ def draw(service: Service, role: str, start_v: Any, end_v: Any):
     except Exception as exc:
         raise gr.Error(error_text(exc), print_exception=False) from None
     data = frames(picture)
-    return summary(picture), data["per_day"], data["outcomes"], data["topics"], data["cited"]
+    return (
+        summary(picture),
+        _scaled(gr.BarPlot, data["per_day"], "پرسش‌ها / questions"),
+        _scaled(gr.LinePlot, data["outcomes"], "شمار / count"),
+        _scaled(gr.BarPlot, data["topics"], "پرسش‌ها / asked"),
+        _scaled(gr.BarPlot, data["cited"], "پاسخ‌ها / answers"),
+    )
 
 
 def export(service: Service, kind: str, role: str) -> str:

@@ -71,10 +71,14 @@ class DeskService:
     def support_all(
         self, answer_id: int, citations: list[int], reviewer: str = "", note: str = ""
     ) -> list[Verdict]:
-        """ "Every citation supports its sentence": one verdict per citation, in one action."""
+        """The (rest of the) citations support their sentences, in one action: a citation already
+        judged keeps its verdict, every other one gets "supports"."""
+        store = self.store()
+        judged = {v.n for v in store.verdicts(answer_id)}
         return [
-            self.store().set_verdict(answer_id, n, "supports", note=note, reviewer=reviewer)
+            store.set_verdict(answer_id, n, "supports", note=note, reviewer=reviewer)
             for n in citations
+            if n not in judged
         ]
 
     # ------------------------------------------------------------------ the class in numbers

@@ -87,7 +87,7 @@ def wire_gate(
         shown.update({tab: gr.Tab(visible=is_admin) for tab in admin_tabs})
         return {
             gate.trainer: result.role.value,
-            gate.admin: result.role.value,
+            gate.admin: result.role.value if is_admin else gr.update(),  # a trainer starts no admin event
             gate.status: "",
             gate.password: "",
             gate.form: gr.Column(visible=False),

@@ -73,7 +73,7 @@ class _Desk:
     note: gr.Textbox
     reviewer: gr.Textbox
     status: gr.Markdown
-    queue: gr.Dataframe
+    queue: gr.HTML
     pick: gr.Dropdown
     topics_btn: gr.Button
     topics: gr.Dataframe
@@ -99,7 +99,7 @@ def _layout() -> _Desk:
             )
             for key in VERDICTS
         }
-        all_btn = gr.Button("5 · همهٔ استنادها درست است / all support", elem_id="pr-judge-all")
+        all_btn = gr.Button("5 · همه (باقی) درست است / all support", elem_id="pr-judge-all")
         next_btn = gr.Button("0 · بعدی / next", elem_id="pr-next")
     with gr.Row():
         note = gr.Textbox(label="یادداشت (اختیاری) / note", rtl=True, elem_id="pr-verdict-note", scale=3)
@@ -112,10 +112,7 @@ def _layout() -> _Desk:
         elem_id="pr-keys-help",
     )
     with gr.Accordion("همهٔ پاسخ‌ها / the whole queue", open=False, elem_id="pr-queue-box"):
-        queue = gr.Dataframe(
-            headers=review_render.QUEUE_HEADERS, interactive=False, wrap=True, max_height=320,
-            elem_id="pr-review-queue",
-        )  # fmt: skip
+        queue = gr.HTML(elem_id="pr-review-queue", max_height=360)
         pick = gr.Dropdown(label="پاسخ برای بازبینی / answer to review", choices=[], elem_id="pr-review-pick")
     with gr.Accordion("پرسش‌های بی‌پاسخ، به تفکیک موضوع / unanswered by topic", open=False):
         topics_btn = gr.Button("گروه‌بندی / group them", elem_id="pr-gaps-btn")
@@ -144,7 +141,7 @@ def build_review_tab(service: Service, role_state: gr.State) -> None:
     role_state.change(partial(load_queue, service), filters, queue_outputs, **private).then(
         partial(next_answer, service), [role_state, answer_state, *where], [*shown, skipped], **private
     )
-    ui.queue.select(partial(pick_from_table, service), [role_state], shown, **private)
+
     ui.pick.input(partial(open_answer, service), [role_state, ui.pick], shown, **private)
     ui.citation.input(partial(open_citation, service), [role_state, answer_state, ui.citation],
                       [ui.passage_view, ui.note], **private)  # fmt: skip
@@ -176,7 +173,7 @@ def load_queue(service: Service, role: str, order_v: str, doc_v: str, verdict_v:
     docs = [("همه / all", ALL)] + [(d.title or d.doc_id, d.doc_id) for d in service.documents()]
     return (
         review_render.queue_summary(page, service.store().counts()),
-        review_render.queue_rows(page),
+        review_render.queue_html(page),
         gr.Dropdown(choices=review_render.queue_choices(page), value=None),
         gr.Dropdown(choices=docs),
     )
@@ -235,12 +232,6 @@ def open_answer(service: Service, role: str, answer_id: int | None):
     return show(service, answer_id)
 
 
-def pick_from_table(service: Service, role: str, evt: gr.SelectData):
-    require(role)
-    row = evt.row_value if evt.row_value else None
-    return show(service, int(row[0]) if row else None)
-
-
 def open_citation(service: Service, role: str, current: tuple[int, Answer] | None, n: int | None):
     require(role)
     if not current or n is None:
@@ -259,11 +250,11 @@ def judge(service: Service, verdict_v: str, role: str, current, n, note_v: str, 
     answer_id, answer = current
     try:
         if verdict_v == "all":
-            ns = [c.n for c in answer.citations]
-            service.support_all(answer_id, ns, reviewer=reviewer_v or "", note=note_v or "")
-            said = (
-                f"ثبت شد: همهٔ {len(ns)} استناد «{review_render.VERDICT_FA['supports']}» / all {len(ns)} saved"
+            done = service.support_all(
+                answer_id, [c.n for c in answer.citations], reviewer_v or "", note_v or ""
             )
+            supports = review_render.VERDICT_FA["supports"]
+            said = f"ثبت شد: {len(done)} استناد دیگر «{supports}» / all the rest support: {len(done)} saved"
         else:
             stored = service.set_verdict(answer_id, int(n), verdict_v, note_v or "", reviewer_v or "")
             said = f"ثبت شد: [{stored.n}] {review_render.VERDICT_FA[stored.verdict]} / verdict saved"

@@ -38,6 +38,19 @@ def queue_rows(page: ReviewPage) -> list[list[object]]:
     return rows
 
 
+def queue_html(page: ReviewPage) -> str:
+    """The queue as a right-to-left table; each question isolated, so English inside it keeps its order."""
+    if not page.rows:
+        return '<div dir="rtl">پاسخی با این فیلترها نیست. / No answers match.</div>'
+    head = "".join(f"<th>{esc(h)}</th>" for h in QUEUE_HEADERS)
+    body = "".join(
+        "<tr>" + "".join(f'<td><bdi dir="auto">{esc(cell)}</bdi></td>' for cell in row) + "</tr>"
+        for row in queue_rows(page)
+    )
+    table = '<table class="pr-queue" dir="rtl" lang="fa" style="width:100%">'
+    return f"{table}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 def queue_choices(page: ReviewPage) -> list[tuple[str, int]]:
     return [(f"#{r.logged.id} · {clip(r.logged.question, 60)}", r.logged.id) for r in page.rows]
 
