@@ -67,7 +67,9 @@ def build_steps(service: Service, lines: list[str], progress: Any) -> Iterator[s
     stages: dict[str, str] = {}
     for event in service.rebuild():
         if isinstance(event, BuildDone):
-            yield "\n\n".join([*lines, *stages.values(), render.build_done(event.report)])
+            r = event.report
+            done = f"بندها: {r.embedded} تازه، {r.reused} از پیش / chunks: {r.embedded} embedded"
+            yield "\n\n".join([*lines, *stages.values(), done, render.build_done(r)])
             return
         if isinstance(event, BuildProgress) and event.total:
             fraction, stages[event.stage] = _progress_line(event)
@@ -118,8 +120,8 @@ def _layout(service: Service) -> _Index:
     )
     gr.Markdown("### افزودن سند / add documents", rtl=True)
     uploads = gr.File(
-        label=f"اسناد ({', '.join(service.supported_types())}) و فایل همراه .yaml؛ حداکثر "
-        f"{service.settings.max_upload_bytes // (1024 * 1024)} MB",
+        label="اسناد و فایل همراه YAML هر یک / documents, each with its .yaml if any "
+        f"({' '.join(service.supported_types())}; ≤ {service.settings.max_upload_bytes // (1024 * 1024)} MB)",
         file_count="multiple",
         file_types=[*service.supported_types(), *service.supported_sidecars()],
         elem_id="pr-upload",

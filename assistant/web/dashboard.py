@@ -103,7 +103,7 @@ def _plot(kind: type, x: str, y: str, title: str, elem_id: str, **more: Any) -> 
 def _scaled(kind: type, frame: pd.DataFrame, y: str) -> Any:
     """The frame with its y axis from zero (a lone value would otherwise sit on a one-point axis)."""
     top = int(frame[y].max()) if len(frame) else 0
-    return kind(value=frame, y_lim=[0, max(top, 1)])
+    return kind(value=frame, y_lim=[0, max(top, 5)])  # up to 5: whole-number ticks
 
 
 def build_dashboard_tab(service: Service, role_state: gr.State) -> None:
@@ -133,7 +133,7 @@ def build_dashboard_tab(service: Service, role_state: gr.State) -> None:
         buttons = {
             kind: gr.Button(label, size="sm", elem_id=f"pr-export-{kind}") for kind, label in EXPORT_BUTTONS
         }
-    export_file = gr.File(label="دانلود / download", elem_id="pr-export-file", height=90)
+    export_file = gr.File(label="دانلود / download", elem_id="pr-export-file", visible=False)
 
     outputs = [totals, per_day, outcomes, topics, cited]
     private: dict[str, Any] = {"api_visibility": "private"}
@@ -162,6 +162,6 @@ def draw(service: Service, role: str, start_v: Any, end_v: Any):
     )
 
 
-def export(service: Service, kind: str, role: str) -> str:
+def export(service: Service, kind: str, role: str) -> Any:
     require(role)
-    return str(service.export(kind, Path(tempfile.mkdtemp(prefix="pr-export-"))))
+    return gr.File(str(service.export(kind, Path(tempfile.mkdtemp(prefix="pr-export-")))), visible=True)
