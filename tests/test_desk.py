@@ -148,9 +148,12 @@ def test_a_trainer_gets_through_the_queue_by_keyboard(browser, server, desk_sett
             store.review_queue(ReviewQuery(verdict="unreviewed", answered=True, limit=1)).rows[0].logged
         )
         sync_api.expect(view).to_contain_text(following.question[:12], timeout=30_000)  # moved on
-        pg.keyboard.press("4")  # wrong passage
+        last = following.answer["citations"][-1]["n"]  # the trainer picks a citation, then keys its verdict
+        pg.locator("#pr-review-citation").get_by_text(f"[{last}]").click()
+        sync_api.expect(pg.locator("#pr-review-passage")).to_contain_text(f"[{last}]", timeout=30_000)
+        pg.keyboard.press("4")  # wrong passage (the radio button keeps the focus: keys still work)
         sync_api.expect(status).to_contain_text("بند نادرست", timeout=30_000)
-        assert [v.verdict for v in store.verdicts(following.id)] == ["wrong_passage"]
+        assert {v.n: v.verdict for v in store.verdicts(following.id)} == {last: "wrong_passage"}
         pg.keyboard.press("0")  # the rest skipped: nothing else is left to review
         sync_api.expect(status).to_contain_text("Nothing left to review", timeout=30_000)
 

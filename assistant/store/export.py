@@ -15,6 +15,13 @@ from typing import IO, Any
 
 from .records import Gap, Rating, VerdictExport
 
+#: Each verdict's Persian name, beside its key in the export (a trainer reads the one, a script the other).
+VERDICT_FA = {
+    "supports": "پشتیبانی می‌کند",
+    "partly": "تا حدی",
+    "does_not_support": "پشتیبانی نمی‌کند",
+    "wrong_passage": "بند نادرست",
+}
 #: Written first to a CSV file (or opened with ``encoding="utf-8-sig"``): Excel then reads it as UTF-8.
 BOM = "\ufeff"
 GAP_COLUMNS = ("question", "count", "first_seen", "last_seen", "answer_text", "related_titles")
@@ -37,6 +44,7 @@ VERDICT_COLUMNS = (
     "doc_sha256",
     *OPTIONAL_CITATION_FIELDS,
     "verdict",
+    "verdict_fa",
     "note",
     "reviewer",
     "build_id",
@@ -73,6 +81,7 @@ def export_record(item: VerdictExport) -> dict[str, Any]:
     record.update({k: citation[k] for k in OPTIONAL_CITATION_FIELDS if k in citation})
     record.update(
         verdict=verdict.verdict,
+        verdict_fa=VERDICT_FA.get(verdict.verdict, verdict.verdict),
         note=verdict.note,
         reviewer=verdict.reviewer,
         build_id=verdict.build_id,

@@ -43,8 +43,9 @@ KEYS_JS = """() => {
     Numpad4: 'pr-judge-wrong_passage', Numpad5: 'pr-judge-all', Numpad0: 'pr-next'};
   document.addEventListener('keydown', (e) => {
     if (e.ctrlKey || e.altKey || e.metaKey || e.repeat) return;
-    const t = e.target;
-    if (t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return;
+    const t = e.target;  // typing in a box, not a radio button or a button just clicked
+    const choice = t && t.tagName === 'INPUT' && ['radio', 'checkbox', 'button'].includes(t.type);
+    if (t && !choice && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return;
     const button = map[e.code] && document.getElementById(map[e.code]);
     if (!button || button.offsetParent === null || button.disabled) return;
     e.preventDefault(); button.click();

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from ..core.records import Answer
 from ..store import ReviewPage, StoreCounts, Verdict
+from ..store.export import VERDICT_FA  # the Persian name alone, where space is short; never the raw key
 from ..store.topics import Topic
 from .render import clip, esc, location_label
 
 VERDICT_LABELS = {
-    "supports": "پشتیبانی می‌کند / supports",
-    "partly": "تا حدی / partly",
-    "does_not_support": "پشتیبانی نمی‌کند / does not support",
-    "wrong_passage": "بند نادرست / wrong passage",
+    key: f"{VERDICT_FA[key]} / {key.replace('_', ' ')}"
+    for key in ("supports", "partly", "does_not_support", "wrong_passage")
 }
-#: The Persian label alone, where space is short (buttons, counts); never the raw key.
-VERDICT_FA = {key: label.split(" / ")[0] for key, label in VERDICT_LABELS.items()}
 QUEUE_HEADERS = [
     "شناسه / id",
     "زمان / time",

@@ -180,6 +180,7 @@ def test_exports_open_as_csv_with_a_bom(database_url, answer_of, tmp_path, home)
         assert raw.startswith(b"\xef\xbb\xbf"), kind
         read[kind] = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert read["verdicts"][0]["verdict"] == "partly" and read["verdicts"][0]["note"] == "'=SUM(A1)"
+    assert read["verdicts"][0]["verdict_fa"] == "تا حدی"  # the key for scripts, the name for people
     assert list(read["unanswered"][0]) == list(GAP_COLUMNS)
     assert [(r["question"], r["count"]) for r in read["unanswered"]] == [("'=قیمت بیت کوین؟", "2")]
     assert list(read["ratings"][0]) == list(RATING_COLUMNS)
