@@ -25,7 +25,7 @@ VERDICT_FA = {
 #: Written first to a CSV file (or opened with ``encoding="utf-8-sig"``): Excel then reads it as UTF-8.
 BOM = "\ufeff"
 GAP_COLUMNS = ("question", "count", "first_seen", "last_seen", "answer_text", "related_titles")
-RATING_COLUMNS = ("created_at", "rating", "question", "answer_id", "answer_text", "cited_titles")
+RATING_COLUMNS = ("created_at", "rating", "comment", "question", "answer_id", "answer_text", "cited_titles")
 
 #: Citation fields copied only when the stored citation has them (media and slide sources).
 OPTIONAL_CITATION_FIELDS = ("start_s", "end_s", "slide", "url")
@@ -130,12 +130,14 @@ def write_gaps_csv(items: list[Gap], fileobj: IO[str]) -> int:
 
 
 def write_ratings_csv(items: list[Rating], fileobj: IO[str]) -> int:
-    """Every thumb (+1 / -1), oldest first, with the answer it rated and the documents that answer cited."""
+    """Every thumb (+1 / -1), oldest first, with the answer it rated and the documents that answer cited;
+    ``comment`` is a thumbs-down's comment where the store keeps one (the student half of issue 17)."""
     writer = csv.writer(fileobj)
     writer.writerow(RATING_COLUMNS)
     for r in items:
         writer.writerow(
-            [_stamp(r.created_at), r.rating, spreadsheet_safe(r.question),
+            [_stamp(r.created_at), r.rating, spreadsheet_safe(str(getattr(r, "comment", "") or "")),
+             spreadsheet_safe(r.question),
              "" if r.answer_id is None else r.answer_id,
              spreadsheet_safe(str(r.answer.get("answer", ""))),
              spreadsheet_safe(_titles(r.answer.get("citations")))]
