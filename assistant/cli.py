@@ -370,7 +370,7 @@ def feedback_export(as_csv: bool) -> None:
     """Export ratings and unanswered questions for trainers."""
     from .store.feedback import FeedbackStore
 
-    FeedbackStore(_settings().store_url).export_csv(sys.stdout)
+    FeedbackStore(_settings().store_url).export_csv(sys.stdout, bom=True)  # Excel reads it as UTF-8
 
 
 @main.group()
@@ -383,7 +383,7 @@ def review() -> None:
 @click.option("--json", "fmt", flag_value="json", help="A JSON array, one object per verdict.")
 def review_export(fmt: str | None) -> None:
     """Export every verdict with its question, answer and the citation judged."""
-    from .store import Store, write_verdicts_csv, write_verdicts_json
+    from .store import BOM, Store, write_verdicts_csv, write_verdicts_json
 
     if fmt is None:
         raise click.UsageError("Choose --csv or --json.")
@@ -392,6 +392,7 @@ def review_export(fmt: str | None) -> None:
         items = store.verdict_exports()
     finally:
         store.close()
+    sys.stdout.write(BOM if fmt == "csv" else "")  # a spreadsheet then reads the CSV as UTF-8
     (write_verdicts_csv if fmt == "csv" else write_verdicts_json)(items, sys.stdout)
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .answering.base import Answerer, Evidence, StreamingAnswerer
-from .answering.conversation import last_context, resolve
+from .answering.conversation import last_context, resolve, topic
 from .answering.extractive import ExtractiveAnswerer
 from .answering.retrieve import Searcher
 from .answering.rewrite import QuestionReader
@@ -44,6 +44,7 @@ from .indexing import (
 )
 from .indexing.versions import VersionStore
 from .ingest.load import SUPPORTED
+from .ingest.sidecar import pair_uploads, read_sidecar, remove_document, write_sidecar
 from .ingest.upload import save_upload
 from .model.embed import Embedder
 from .text.normalize import normalize
@@ -296,13 +297,28 @@ class Assistant:
 
     # ------------------------------------------------------------------ maintenance
 
-    def add_file(self, src: Path, original_name: str, on_conflict: str = "keep_both") -> str:
+    supported_sidecars = (".yaml", ".yml")
+    pair_uploads = staticmethod(pair_uploads)  # documents and the .yaml uploaded with each
+
+    def add_file(
+        self,
+        src: Path,
+        original_name: str,
+        on_conflict: str = "keep_both",
+        meta: dict | None = None,
+        sidecar: Path | None = None,
+    ) -> str:
         """Check an uploaded file (parsed in a child process) and save it into the corpus.
 
         Returns a line saying what was done; an existing name is replaced only
-        when asked, else the file is kept beside it under a new name.
+        when asked, else the file is kept beside it under a new name.  ``meta``
+        (title, speaker, date, recording_url…) over an uploaded ``sidecar``'s
+        keys is written as its sidecar .yaml.
         """
+        meta = {**(read_sidecar(sidecar) if sidecar else {}), **(meta or {})}
         saved = save_upload(src, original_name, self.settings, on_conflict=on_conflict)  # type: ignore[arg-type]
+        if meta:
+            write_sidecar(self.settings.corpus_dir, saved.name, meta)
         if saved.unchanged:
             return f"{saved.name}: همان فایل از پیش در پیکره است / already in the corpus, unchanged"
         if saved.replaced:
@@ -312,6 +328,16 @@ class Assistant:
                 f"{saved.name}: ذخیره شد؛ «{saved.renamed_from}» از پیش بود / saved beside the existing file"
             )
         return f"{saved.name}: ذخیره شد / saved"
+
+    def remove_file(self, doc_id: str) -> list[str]:
+        """Delete a document (and its sidecar) from the corpus: the next build drops it from the index,
+        while ``index/versions`` keeps what was quoted from it.  Returns the files removed."""
+        return remove_document(self.settings.corpus_dir, doc_id)
+
+    @staticmethod
+    def question_subject(question: str) -> str:
+        """What a question is about, without its frame words: empty for «چرا؟», which needs a context."""
+        return topic(question)
 
     def rebuild(self, full: bool = False) -> Iterator[BuildEvent]:
         """Update the index in a child process (``python -m assistant.indexing``), yielding its

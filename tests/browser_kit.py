@@ -52,6 +52,18 @@ class Page:
         self.page.locator("#pr-question textarea").fill(question)
         self.page.locator("#pr-ask").click()
 
+    def sign_in(self, password: str) -> None:
+        """The header's staff sign-in: open it (a student's page keeps it folded), type, submit."""
+        box = self.page.locator("#pr-password input")
+        if not box.is_visible():
+            self.page.locator("#pr-staff").get_by_text("staff sign-in").click()
+        box.fill(password)
+        self.page.locator("#pr-login").click()
+
+    def tabs(self) -> list[str]:
+        """The labels of the tabs this page shows."""
+        return [t.strip() for t in self.page.get_by_role("tab").all_inner_texts()]
+
     def shot(self, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / name

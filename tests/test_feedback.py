@@ -157,7 +157,8 @@ def test_cli_exports_ratings_and_gaps_as_csv(home):
     store.log_gap(GAP["question"], GAP)
     result = CliRunner().invoke(main, ["feedback", "export", "--csv"])
     assert result.exit_code == 0, result.output
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert result.stdout_bytes.startswith(b"\xef\xbb\xbf")  # UTF-8's BOM, for Excel
+    rows = list(csv.DictReader(io.StringIO(result.stdout_bytes.decode("utf-8-sig"))))
     kinds = {(r["kind"], r["question"]) for r in rows}
     assert ("rating", ANSWER["question"]) in kinds and ("gap", GAP["question"]) in kinds
 

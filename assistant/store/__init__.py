@@ -4,8 +4,18 @@ SQLAlchemy Core over SQLite (a file in ``settings.home``) or PostgreSQL
 (``ASSISTANT_DATABASE_URL=postgresql+psycopg://…``).
 """
 
+from .dashboard import ClassPicture, DayCounts
 from .engine import StoreError
-from .export import VERDICT_COLUMNS, write_verdicts_csv, write_verdicts_json
+from .export import (
+    BOM,
+    GAP_COLUMNS,
+    RATING_COLUMNS,
+    VERDICT_COLUMNS,
+    write_gaps_csv,
+    write_ratings_csv,
+    write_verdicts_csv,
+    write_verdicts_json,
+)
 from .records import (
     Gap,
     LoggedAnswer,
@@ -23,8 +33,13 @@ from .tables import VERDICTS
 from .writes import gap_text
 
 __all__ = [
+    "BOM",
+    "GAP_COLUMNS",
+    "RATING_COLUMNS",
     "VERDICTS",
     "VERDICT_COLUMNS",
+    "ClassPicture",
+    "DayCounts",
     "Gap",
     "LoggedAnswer",
     "PurgeReport",
@@ -38,6 +53,8 @@ __all__ = [
     "Verdict",
     "VerdictExport",
     "gap_text",
+    "write_gaps_csv",
+    "write_ratings_csv",
     "write_verdicts_csv",
     "write_verdicts_json",
 ]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import Store
-from .export import spreadsheet_safe
+from .export import BOM, spreadsheet_safe
 
 COLUMNS = ("kind", "created_at", "question", "rating", "answer", "citations", "count")
 
@@ -87,8 +87,13 @@ class FeedbackStore:
         found = {"rating:1": c.ups, "rating:-1": c.downs, "gap:": c.gap_questions}
         return {k: v for k, v in found.items() if v}
 
-    def export_csv(self, fileobj: IO[str]) -> int:
-        """Write every row as CSV (header first) to a text file object; returns the row count."""
+    def export_csv(self, fileobj: IO[str], *, bom: bool = False) -> int:
+        """Write every row as CSV (header first) to a text file object; returns the row count.
+
+        ``bom``: start with UTF-8's byte-order mark, so that Excel reads the Persian as UTF-8.
+        """
+        if bom:
+            fileobj.write(BOM)
         writer = csv.writer(fileobj)
         writer.writerow(COLUMNS)
         rows = self.rows()

@@ -100,6 +100,8 @@ class ReviewQuery:
     thumbs: Thumbs | None = None
     limit: int = 20
     offset: int = 0
+    exclude: tuple[int, ...] = ()  # answers left out (the desk's skipped ones)
+    answered: bool | None = None  # True: only answers with citations; False: only abstentions
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,12 @@ class ReviewRow:
     ups: int
     downs: int
     verdict_counts: dict[str, int]
+    verdict_score: int = 0  # the verdicts' part of "lowest rated" (``review.VERDICT_SCORES``)
+
+    @property
+    def score(self) -> int:
+        """What "lowest rated" sorts by: thumbs up minus down, plus the verdicts' scores."""
+        return self.rating_sum + self.verdict_score
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from .records import LoggedAnswer, ReviewPage, ReviewQuery, ReviewRow, Verdict, 
 from .tables import VERDICTS, answer_docs, answers, ratings, verdicts
 
 MAX_PAGE = 200
+#: What a verdict adds to an answer's "lowest rated" score (a thumb is ±1): a bad citation is a thumbs-down.
+VERDICT_SCORES = {"supports": 1, "partly": 0, "does_not_support": -1, "wrong_passage": -1}
 _VERDICT_FIELDS = ("verdict", "note", "reviewer", "build_id", "doc_id", "doc_sha256", "created_at")
 
 
@@ -95,9 +97,20 @@ def _rating_totals() -> Any:
     )
 
 
+def _verdict_totals() -> Any:
+    score = case(*((verdicts.c.verdict == k, v) for k, v in VERDICT_SCORES.items() if v), else_=0)
+    return (
+        select(verdicts.c.answer_id, func.sum(score).label("verdict_score"))
+        .group_by(verdicts.c.answer_id)
+        .subquery("judged")
+    )
+
+
 def _filters(query: ReviewQuery, totals: Any) -> list[Any]:
     """The WHERE clauses for the queue's document, verdict and thumbs filters."""
-    where: list[Any] = []
+    where: list[Any] = [answers.c.id.not_in(query.exclude)] if query.exclude else []
+    if query.answered is not None:
+        where.append(answers.c.abstained.is_(not query.answered))
     if query.doc_id:
         where.append(
             exists().where(answer_docs.c.answer_id == answers.c.id, answer_docs.c.doc_id == query.doc_id)
@@ -122,19 +135,24 @@ def _filters(query: ReviewQuery, totals: Any) -> list[Any]:
 
 
 def queue(conn: Connection, query: ReviewQuery) -> ReviewPage:
-    """Newest first, or lowest rating sum first (newest first among equals)."""
+    """Newest first, or lowest score first (thumbs plus ``VERDICT_SCORES``; newest first among equals)."""
     if query.order not in ("newest", "lowest_rated"):
         raise StoreError(f"ترتیب نامعتبر است. / Unknown order {query.order!r}.")
-    totals = _rating_totals()
-    joined = answers.outerjoin(totals, totals.c.answer_id == answers.c.id)
+    totals, judged = _rating_totals(), _verdict_totals()
+    joined = answers.outerjoin(totals, totals.c.answer_id == answers.c.id).outerjoin(
+        judged, judged.c.answer_id == answers.c.id
+    )
     where = _filters(query, totals)
     total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
     rating_sum = func.coalesce(totals.c.rating_sum, 0)
-    order = [answers.c.id.desc()] if query.order == "newest" else [rating_sum.asc(), answers.c.id.desc()]
+    verdict_score = func.coalesce(judged.c.verdict_score, 0)
+    score = rating_sum + verdict_score
+    order = [answers.c.id.desc()] if query.order == "newest" else [score.asc(), answers.c.id.desc()]
     page = (
         select(
             answers,
             rating_sum.label("rating_sum"),
+            verdict_score.label("verdict_score"),
             func.coalesce(totals.c.ups, 0).label("ups"),
             func.coalesce(totals.c.downs, 0).label("downs"),
         )
@@ -170,6 +188,7 @@ def _review_row(row: Mapping[str, Any], verdict_counts: dict[str, int]) -> Revie
         ups=int(row["ups"]),
         downs=int(row["downs"]),
         verdict_counts=verdict_counts,
+        verdict_score=int(row["verdict_score"]),
     )
 
 

@@ -12,14 +12,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 
-from . import review, throttle
+from . import dashboard, review, throttle
 from .engine import READ_ONLY, StoreError, open_engine, safe_url, upsert
 from .migrate import upgrade
 from .records import (
@@ -220,18 +220,22 @@ class Store:
         *,
         threshold: float | None = None,
         limit: int = 2000,
+        keep: Callable[[str], bool] | None = None,
     ) -> list[Topic]:
-        """The gaps grouped into topics; ``vectors_fn`` maps normalized texts to L2-normalized rows."""
-        from .topics import DEFAULT_THRESHOLD, QuestionCount, cluster_questions
+        """The gaps grouped into topics; ``vectors_fn`` maps normalized texts to L2-normalized rows.
 
-        found = self.gaps(limit)
-        if not found:
-            return []
-        vectors = vectors_fn([g.normalized for g in found])
-        items = [QuestionCount(g.question, g.count) for g in found]
-        return cluster_questions(
-            items, vectors, threshold=DEFAULT_THRESHOLD if threshold is None else threshold
-        )
+        ``keep`` drops wordings that name no subject (a follow-up such as «چرا؟» that was
+        asked with nothing to lean on): they say nothing about what the corpus lacks.
+        """
+        from .topics import cluster_counts
+
+        found = [(g.question, g.count) for g in self.gaps(limit)]
+        return cluster_counts(found, vectors_fn, threshold=threshold, keep=keep)
+
+    def class_picture(self, start: date | None = None, end: date | None = None) -> dashboard.ClassPicture:
+        """The trainers' dashboard over ``start``..``end`` (UTC days, both included; None: unbounded)."""
+        with self._read() as conn:
+            return dashboard.picture(conn, start, end, logged=self.log_questions)
 
     # ---------------------------------------------------------------- retention
 

@@ -9,7 +9,7 @@ the topic whose (normalized) centroid is closest if the cosine reaches
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,3 +70,23 @@ def _topic(items: Sequence[QuestionCount], vectors: np.ndarray, group: list[int]
         total=sum(items[i].count for i in group),
         questions=[items[i] for i in ranked],
     )
+
+
+def cluster_counts(
+    found: Sequence[tuple[str, int]],
+    vectors_fn: Callable[[Sequence[str]], np.ndarray],
+    *,
+    threshold: float | None = None,
+    keep: Callable[[str], bool] | None = None,
+) -> list[Topic]:
+    """Topics of (wording, count) pairs; ``vectors_fn`` embeds the wordings (normalized by it).
+
+    ``keep`` filters wordings first (the desk drops those that name no subject).
+    """
+    from .writes import gap_text
+
+    items = [QuestionCount(q, c) for q, c in found if keep is None or keep(q)]
+    if not items:
+        return []
+    vectors = vectors_fn([gap_text(i.text) for i in items])
+    return cluster_questions(items, vectors, DEFAULT_THRESHOLD if threshold is None else threshold)

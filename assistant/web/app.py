@@ -33,9 +33,10 @@ from ..core.settings import Settings
 from ..serving.limits import trusted_proxies
 from .admin import build_admin_tab
 from .chat import build_chat_tab
+from .dashboard import build_dashboard_tab
 from .gradio_state import StateExpiry, lazy_session_configs
-from .login import privileged_events
-from .review import build_review_tab
+from .login import privileged_events, staff_gate, wire_gate
+from .review import KEYS_JS, build_review_tab
 from .service import Service, error_text, get_service
 from .sources import build_sources_tab, overview
 from .theme import TITLE, launch_kwargs
@@ -70,17 +71,27 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
     # Gradio's cached uploads and outputs older than an hour are deleted every ten minutes.
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as blocks:
         gr.Markdown(INTRO, rtl=True)
+        gate = staff_gate(service) if service.trainer_login_enabled() else None  # the admin's counts too
         with gr.Tabs() as tabs:
             with gr.Tab("گفت‌وگو", id="chat"):
                 chat = build_chat_tab(service)
             with gr.Tab("منابع", id="sources"):
                 overview_outputs = list(build_sources_tab(service, tabs, chat))
-            if service.trainer_login_enabled():
-                with gr.Tab("بازبینی", id="review"):
-                    build_review_tab(service)
-            if service.admin_login_enabled():
-                with gr.Tab("نمایه", id="index"):
-                    build_admin_tab(service, overview_outputs, lambda: overview(service))
+            # the desk's tabs stay hidden until a trainer or the admin signs in (login.wire_gate)
+            desk: list[gr.Tab] = []
+            admin: list[gr.Tab] = []
+            if gate is not None:
+                with gr.Tab("بازبینی", id="review", visible=False) as review_tab:
+                    build_review_tab(service, gate.trainer)
+                with gr.Tab("داشبورد", id="dashboard", visible=False) as dashboard_tab:
+                    build_dashboard_tab(service, gate.trainer)
+                desk += [review_tab, dashboard_tab]
+            if gate is not None and service.admin_login_enabled():
+                with gr.Tab("نمایه", id="index", visible=False) as index_tab:
+                    build_admin_tab(service, gate.admin, overview_outputs, lambda: overview(service))
+                admin.append(index_tab)
+        if gate is not None:
+            wire_gate(service, gate, tabs, desk, admin, js=KEYS_JS)
         blocks.load(lambda: overview(service), None, overview_outputs, api_visibility="private")
         gr.api(
             _api(service), api_name="ask", concurrency_limit=settings.max_queue, concurrency_id="questions"

@@ -1,14 +1,17 @@
-"""The sign-in gate in front of privileged panels, and the events the guard keeps for signed-in roles.
+"""The staff sign-in in the page's header, the tabs it opens, and the events the guard keeps for roles.
 
-One gate per protected tab today (index: admin; review: trainer), placeable
-anywhere (a header) by the page.  The password opens a *server-side session*
-tied to the browser's cookie (``Service.login``); the panel is only the view.
-Every event that takes the gate's state as an input is privileged: the ASGI
-guard refuses it unless the request's session opens that role
-(:func:`privileged_events`), and handlers may ask ``Service.role(request)``.
+Students see the chat and the sources; a trainer's password opens the desk's
+tabs (review, dashboard), the admin's opens every tab.  The password opens a
+*server-side session* tied to the browser's cookie (``Service.login``); which
+tabs show is only the view.  Every event that takes a gate state as an input
+is privileged: the ASGI guard refuses it unless the request's session opens
+that role (:func:`privileged_events`), and handlers may ask
+``Service.role(request)``.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import gradio as gr
 
@@ -20,47 +23,102 @@ TAKE_COOKIE_JS = "() => { fetch('pr/session', {credentials: 'same-origin', cache
 SIGNED_OUT = "از حساب خارج شدید. / Signed out."
 
 
-def login_gate(service: Service, role: str, prefix: str) -> tuple[gr.State, gr.Column]:
-    """Render the gate; return the session's granted role (for the view) and the hidden panel to fill.
+@dataclass
+class Gate:
+    """The header's sign-in: one state per role the desk's events need, and what the page shows."""
 
-    The panel shows once the service accepts the password for ``role``; the
-    check never sleeps, so queued wrong guesses cannot delay the real user.
-    The panel starts with a sign-out button.
-    """
-    role_state = gr.State("")
-    role_state.pr_needs = Role(role)  # type: ignore[attr-defined]  # read by privileged_events
-    with gr.Column() as gate:
-        label = "گذرواژهٔ مدیر / admin password" if role == "admin" else "گذرواژهٔ مدرس / trainer password"
-        password = gr.Textbox(label=label, type="password", elem_id=f"{prefix}-password")
-        button = gr.Button("ورود / enter", variant="primary", elem_id=f"{prefix}-login")
-        status = gr.Markdown(rtl=True, elem_id=f"{prefix}-login-status")
-    with gr.Column(visible=False) as panel:
-        logout_btn = gr.Button("خروج / sign out", size="sm", elem_id=f"{prefix}-logout")
+    trainer: gr.State  # the granted role, for the review and dashboard tabs' events
+    admin: gr.State  # the same, for the index tab's events (refused unless the session is the admin's)
+    password: gr.Textbox
+    button: gr.Button
+    status: gr.Markdown
+    form: gr.Column
+    signed_in: gr.Column
+    who: gr.Markdown
+    logout: gr.Button
+
+
+def _state(need: Role) -> gr.State:
+    state = gr.State("")
+    state.pr_needs = need  # type: ignore[attr-defined]  # read by privileged_events
+    return state
+
+
+def staff_gate(service: Service) -> Gate:
+    """Render the sign-in (an accordion a student can ignore); wire it with :func:`wire_gate`."""
+    with gr.Accordion("ورود مدرسان / staff sign-in", open=False, elem_id="pr-staff"):
+        with gr.Column() as form, gr.Row():
+            password = gr.Textbox(
+                label="گذرواژهٔ مدرس یا مدیر / trainer or admin password",
+                type="password",
+                elem_id="pr-password",
+                scale=3,
+            )
+            button = gr.Button("ورود / sign in", variant="primary", elem_id="pr-login", scale=1)
+        status = gr.Markdown(rtl=True, elem_id="pr-login-status")
+        with gr.Row(visible=False) as signed_in:
+            who = gr.Markdown(rtl=True, elem_id="pr-signed-in")
+            logout = gr.Button("خروج / sign out", size="sm", elem_id="pr-logout", scale=0)
+    return Gate(
+        _state(Role.TRAINER), _state(Role.ADMIN), password, button, status, form, signed_in, who, logout
+    )
+
+
+ROLE_NAMES = {Role.ADMIN: "مدیر / admin", Role.TRAINER: "مدرس / trainer"}
+
+
+def wire_gate(
+    service: Service,
+    gate: Gate,
+    tabs: gr.Tabs,
+    trainer_tabs: list[gr.Tab],
+    admin_tabs: list[gr.Tab],
+    js: str = "",
+) -> None:
+    """Signing in shows the tabs the role opens and selects the review tab; signing out hides them
+    and goes back to the chat.  ``js`` runs in the page after a sign-in (the desk's keyboard)."""
 
     def login(typed: str, request: gr.Request):
-        result = service.login(request, typed or "", role)
-        if not result.ok:
-            return {status: f"⚠️ {result.message}", password: ""}
+        result = service.login(request, typed or "", Role.TRAINER.value)  # the admin's opens it too
+        if not result.ok or result.role is None:
+            return {gate.status: f"⚠️ {result.message}", gate.password: ""}
+        is_admin = result.role is Role.ADMIN
+        shown = {tab: gr.Tab(visible=True) for tab in trainer_tabs}
+        shown.update({tab: gr.Tab(visible=is_admin) for tab in admin_tabs})
         return {
-            role_state: result.role,
-            status: "",
-            password: "",
-            gate: gr.Column(visible=False),
-            panel: gr.Column(visible=True),
+            gate.trainer: result.role.value,
+            gate.admin: result.role.value if is_admin else gr.update(),  # a trainer starts no admin event
+            gate.status: "",
+            gate.password: "",
+            gate.form: gr.Column(visible=False),
+            gate.signed_in: gr.Row(visible=True),
+            gate.who: f"وارد شده‌اید: {ROLE_NAMES[result.role]} / signed in",
+            tabs: gr.Tabs(selected="review"),
+            **shown,
         }
 
     def logout(request: gr.Request):
         service.logout(request)
-        # role_state is left as it was: the session is gone, so its events are refused anyway
-        return {status: SIGNED_OUT, gate: gr.Column(visible=True), panel: gr.Column(visible=False)}
+        # the role states are left as they were: the session is gone, so their events are refused anyway
+        hidden = {tab: gr.Tab(visible=False) for tab in [*trainer_tabs, *admin_tabs]}
+        return {
+            gate.status: SIGNED_OUT,
+            gate.form: gr.Column(visible=True),
+            gate.signed_in: gr.Row(visible=False),
+            tabs: gr.Tabs(selected="chat"),
+            **hidden,
+        }
 
-    outputs = [role_state, status, password, gate, panel]
-    for trigger in (password.submit, button.click):
-        trigger(login, [password], outputs, api_visibility="private").then(
-            None, None, None, js=TAKE_COOKIE_JS, api_visibility="private"
+    every_tab = [*trainer_tabs, *admin_tabs]
+    outputs = [gate.trainer, gate.admin, gate.status, gate.password, gate.form, gate.signed_in, gate.who]
+    after = "() => { (" + TAKE_COOKIE_JS + ")(); " + (f"({js})();" if js else "") + " }"
+    for trigger in (gate.password.submit, gate.button.click):
+        trigger(login, [gate.password], [*outputs, tabs, *every_tab], api_visibility="private").then(
+            None, None, None, js=after, api_visibility="private"
         )
-    logout_btn.click(logout, None, [status, gate, panel], api_visibility="private")
-    return role_state, panel
+    gate.logout.click(
+        logout, None, [gate.status, gate.form, gate.signed_in, tabs, *every_tab], api_visibility="private"
+    )
 
 
 def privileged_events(blocks: gr.Blocks) -> dict[int | str, Role]:

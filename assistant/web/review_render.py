@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from ..core.records import Answer
-from ..store import ReviewPage, Verdict
+from ..store import ReviewPage, StoreCounts, Verdict
+from ..store.export import VERDICT_FA  # the Persian name alone, where space is short; never the raw key
 from ..store.topics import Topic
 from .render import clip, esc, location_label
 
 VERDICT_LABELS = {
-    "supports": "پشتیبانی می‌کند / supports",
-    "partly": "تا حدی / partly",
-    "does_not_support": "پشتیبانی نمی‌کند / does not support",
-    "wrong_passage": "بند نادرست / wrong passage",
+    key: f"{VERDICT_FA[key]} / {key.replace('_', ' ')}"
+    for key in ("supports", "partly", "does_not_support", "wrong_passage")
 }
 QUEUE_HEADERS = [
     "شناسه / id",
     "زمان / time",
     "پرسش / question",
     "وضع / status",
-    "👍",
-    "👎",
+    "پسند / up",
+    "ناپسند / down",
     "داوری‌ها / verdicts",
 ]
 TOPIC_HEADERS = ["موضوع / topic", "تعداد / count", "پرسش‌ها / questions"]
@@ -28,7 +27,7 @@ TOPIC_HEADERS = ["موضوع / topic", "تعداد / count", "پرسش‌ها / 
 def queue_rows(page: ReviewPage) -> list[list[object]]:
     rows: list[list[object]] = []
     for r in page.rows:
-        verdicts = ", ".join(f"{k}: {v}" for k, v in sorted(r.verdict_counts.items())) or "—"
+        verdicts = verdict_counts(r.verdict_counts) or "—"
         a = r.logged
         status = "بی‌پاسخ / abstained" if a.abstained else "پاسخ / answered"
         when = a.created_at.strftime("%Y-%m-%d %H:%M")
@@ -36,12 +35,33 @@ def queue_rows(page: ReviewPage) -> list[list[object]]:
     return rows
 
 
+def queue_html(page: ReviewPage) -> str:
+    """The queue as a right-to-left table; each question isolated, so English inside it keeps its order."""
+    if not page.rows:
+        return '<div dir="rtl">پاسخی با این فیلترها نیست. / No answers match.</div>'
+    head = "".join(f"<th>{esc(h)}</th>" for h in QUEUE_HEADERS)
+    body = "".join(
+        "<tr>" + "".join(f'<td><bdi dir="auto">{esc(cell)}</bdi></td>' for cell in row) + "</tr>"
+        for row in queue_rows(page)
+    )
+    table = '<table class="pr-queue" dir="rtl" lang="fa" style="width:100%">'
+    return f"{table}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 def queue_choices(page: ReviewPage) -> list[tuple[str, int]]:
     return [(f"#{r.logged.id} · {clip(r.logged.question, 60)}", r.logged.id) for r in page.rows]
 
 
-def queue_summary(page: ReviewPage) -> str:
-    return f"{len(page.rows)} از {page.total} پاسخ · showing {len(page.rows)} of {page.total} answers"
+def verdict_counts(counts: dict[str, int]) -> str:
+    """«پشتیبانی می‌کند: ۳ · بند نادرست: ۱», in the order of the verdicts, Persian labels only."""
+    return " · ".join(f"{VERDICT_FA.get(k, k)}: {counts[k]}" for k in VERDICT_LABELS if counts.get(k))
+
+
+def queue_summary(page: ReviewPage, counts: StoreCounts | None = None) -> str:
+    line = f"{len(page.rows)} از {page.total} پاسخ · showing {len(page.rows)} of {page.total} answers"
+    if counts is not None and counts.verdicts:
+        line += f"\n\nداوری‌ها تا کنون / verdicts so far: {verdict_counts(counts.verdicts)}"
+    return line
 
 
 def answer_html(answer: Answer, verdicts: dict[int, Verdict]) -> str:

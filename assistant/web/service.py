@@ -33,6 +33,7 @@ from ..serving.sessions import COOKIE, Sessions
 from ..store import ReviewPage, ReviewQuery, Store, Verdict, write_verdicts_csv, write_verdicts_json
 from ..store.throttle import StoreThrottle
 from ..store.topics import Topic
+from .desk import DeskService, has_subject
 
 log = logging.getLogger("assistant.web")
 
@@ -130,8 +131,8 @@ class AnswerGate:
                 self._free += 1
 
 
-class Service:
-    """The assistant, stores and limits for one set of settings."""
+class Service(DeskService):
+    """The assistant, stores and limits for one set of settings (the desk's extras: ``desk.py``)."""
 
     def __init__(self, settings: Settings, say: Callable[[str], None] = print):
         self.settings = settings
@@ -372,13 +373,13 @@ class Service:
 
     def gap_topics(self) -> list[Topic]:
         """Unanswered questions grouped by their e5 vectors, so trainers see what material to add."""
-        return self.store().gap_clusters(self.assistant().embed_questions)
+        return self.store().gap_clusters(self.assistant().embed_questions, keep=has_subject)
 
     def export_verdicts(self, fmt: str, folder: Path) -> Path:
         """Write every verdict as CSV or JSON lines into ``folder``; the path for a download."""
         path = folder / f"verdicts.{'csv' if fmt == 'csv' else 'jsonl'}"
         items = self.store().verdict_exports()
-        with path.open("w", encoding="utf-8", newline="") as fh:
+        with path.open("w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") as fh:
             (write_verdicts_csv if fmt == "csv" else write_verdicts_json)(items, fh)
         return path
 

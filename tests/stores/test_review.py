@@ -124,8 +124,10 @@ def test_review_export_cli_csv_and_json(database_url, answer_of, monkeypatch):
 
     as_csv = runner.invoke(main, ["review", "export", "--csv"])
     assert as_csv.exit_code == 0, as_csv.output
-    assert as_csv.stdout.splitlines()[0] == ",".join(VERDICT_COLUMNS)
-    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert as_csv.stdout_bytes.startswith(b"\xef\xbb\xbf")  # UTF-8's BOM: Excel reads the Persian right
+    text = as_csv.stdout_bytes.decode("utf-8-sig")
+    assert text.splitlines()[0] == ",".join(VERDICT_COLUMNS)
+    rows = list(csv.DictReader(io.StringIO(text)))
     assert rows[0]["question"] == "'" + media["question"] and rows[0]["note"] == "'+ok"  # no formula runs
     assert (rows[0]["start_s"], rows[0]["slide"], rows[1]["slide"]) == ("61.5", "", "4")
     assert runner.invoke(main, ["review", "export"]).exit_code == 2  # a format must be chosen
