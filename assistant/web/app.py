@@ -82,6 +82,7 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
                 with gr.Tab("نمایه", id="index"):
                     build_admin_tab(service, overview_outputs, lambda: overview(service))
         blocks.load(lambda: overview(service), None, overview_outputs, api_visibility="private")
+        blocks.load(*chat.restore, api_visibility="private")  # the conversation this browser kept
         gr.api(
             _api(service), api_name="ask", concurrency_limit=settings.max_queue, concurrency_id="questions"
         )

@@ -1,9 +1,11 @@
-"""The «گفت‌وگو» tab: students ask; answers stream in with numbered citation buttons.
+"""The «گفت‌وگو» tab: students ask; answers stream in, each ``[n]`` in them a link to its source.
 
-A button opens the cited paragraph (from the version of the document that was
-quoted) with the quote marked.  Abstentions say so and list the nearest
-passages as *related*, never as citations.  The conversation is kept, so a
-follow-up ("دومی یعنی چه؟") is read against the previous turns.
+A link (or a button under the chat) opens the cited paragraph (from the
+version of the document that was quoted) with the quote marked; on a phone it
+opens in a drawer over the lower half of the screen.  Abstentions say so and
+list the nearest passages as *related*, never as citations.  The conversation
+is read against the previous turns ("دومی یعنی چه؟"), kept in the student's own
+browser (it survives a reload), started afresh, or downloaded as Markdown.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ import gradio as gr
 from ..core.errors import QuestionError
 from ..core.inputs import keep_recent
 from ..core.records import Answer, Turn
-from . import passages, render
-from .render import Chip
-from .service import Service, error_text
+from . import keep, passages, render
+from .render import DONE, WARN, Chip
+from .service import Reply, Service, error_text
 from .widgets import table, warn
 
 EXAMPLES = [
@@ -32,7 +34,11 @@ MAX_CHIPS = 8  # citation/related buttons under the chat (top_k is 5 by default)
 MAX_TURNS = 6  # earlier questions a follow-up may lean on
 STREAM_MAX_FRAMES = 40  # an extractive answer appears word by word, in at most ~1.2 s
 STREAM_DELAY_S = 0.03
-SEARCHING = "⏳ در حال جستجو در منابع… (searching the sources…)"
+SEARCHING = "… در حال جستجو در منابع (searching the sources…)"
+KEPT_KEY = "pr-conversation"  # the browser's localStorage key
+# BrowserState encrypts in the page with a secret the page is given: it hides nothing from the student,
+# so a fixed one lets a conversation outlive a server restart.  What comes back is checked (keep.from_saved).
+KEPT_SECRET = "pr-assistant-conversation"
 
 
 @dataclass
@@ -40,8 +46,9 @@ class ChatTab:
     """The components other tabs wire to (the Sources tab opens a cited document whole)."""
 
     whole_btn: gr.Button
-    open_doc: gr.State
+    open_doc: gr.State  # {"doc_id", "start", "end"} of the citation opened, when its version is current
     answer_table: gr.Dataframe
+    restore: tuple  # (fn, inputs, outputs) for the page's load event: the kept conversation back
 
 
 def client_key(request: gr.Request | None) -> str:
@@ -83,10 +90,20 @@ class _Layout:
     source_view: gr.HTML
     whole_btn: gr.Button
     answer_table: gr.Dataframe
+    new_btn: gr.Button
+    export_btn: gr.Button
+    export_text: gr.Textbox  # the Markdown handed to the page's download (hidden)
+    cite_key: gr.Textbox  # "message:n" of a clicked [n] (hidden; the page's script fills it)
+    cite_btn: gr.Button  # pressed by the script (hidden)
+    comment_row: gr.Row
+    comment_box: gr.Textbox
+    comment_btn: gr.Button
     answers: gr.State  # chat message index → Reply (the answer and its log id)
     turns: gr.State  # the conversation's answers, oldest first
     chips_now: gr.State  # the Chip of each visible button
-    open_doc: gr.State  # the document a citation opened, for the whole-document button
+    open_doc: gr.State  # the citation opened, for the whole-document button
+    disliked: gr.State  # the message index of the last thumbs-down, for its comment
+    kept: gr.BrowserState  # the conversation in the browser's localStorage
 
 
 def _layout(max_question_chars: int) -> _Layout:
@@ -94,20 +111,34 @@ def _layout(max_question_chars: int) -> _Layout:
         "answers": gr.State({}),
         "turns": gr.State([]),
         "chips_now": gr.State([]),
-        "open_doc": gr.State(""),
+        "open_doc": gr.State({}),
+        "disliked": gr.State(None),
+        "kept": gr.BrowserState(None, storage_key=KEPT_KEY, secret=KEPT_SECRET),
     }
+    hidden = {"visible": "hidden", "container": False}
     with gr.Row(elem_id="pr-main-row"):
         with gr.Column(scale=3):
+            with gr.Row(elem_id="pr-conv-tools"):
+                new_btn = gr.Button("گفت‌وگوی تازه / new conversation", size="sm", elem_id="pr-new")
+                export_btn = gr.Button("دریافت گفت‌وگو (Markdown)", size="sm", elem_id="pr-export")
             chatbot = gr.Chatbot(
                 label="گفت‌وگو",
+                show_label=False,  # the tab says it; Gradio's floating label sat over the first message
                 rtl=True,
                 height=460,
+                autoscroll=False,  # the page's script keeps the newest question at the top instead
                 latex_delimiters=[],
                 buttons=["copy", "copy_all"],
                 feedback_options=("Like", "Dislike"),
                 placeholder="پرسش خود را دربارهٔ روابط عمومی بنویسید؛ پاسخ با شمارهٔ منبع می‌آید.",
                 elem_id="pr-chat",
             )
+            with gr.Row(visible=False, elem_id="pr-comment-row") as comment_row:
+                comment_box = gr.Textbox(
+                    label="چه چیزی درست نبود؟ (اختیاری) / what was wrong? (optional)",
+                    rtl=True, max_length=500, scale=5, elem_id="pr-comment",
+                )  # fmt: skip
+                comment_btn = gr.Button("ارسال نظر / send", scale=1, elem_id="pr-comment-send")
             chips_md = gr.Markdown(rtl=True, elem_id="pr-chips-caption")
             with gr.Row(elem_id="pr-chips"):
                 chips = [
@@ -129,7 +160,12 @@ def _layout(max_question_chars: int) -> _Layout:
                 ask_btn = gr.Button("بپرس", variant="primary", scale=1, elem_id="pr-ask")
             status = gr.Markdown(rtl=True, elem_id="pr-status")
             gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question_box], label="نمونه پرسش‌ها")
-        with gr.Column(scale=2):
+            cite_key = gr.Textbox(elem_id="pr-cite-key", **hidden)
+            cite_btn = gr.Button(elem_id="pr-cite-open", **{"visible": "hidden"})
+            export_text = gr.Textbox(elem_id="pr-export-text", **hidden)
+        with gr.Column(scale=2, elem_id="pr-source-col"):
+            close_btn = gr.Button("✗ بستن / close", size="sm", elem_id="pr-source-close")
+            close_btn.click(None, js="() => window.prCloseSource && window.prCloseSource()")
             source_view = gr.HTML(passages.PLACEHOLDER_SOURCE, label="منبع", elem_id="pr-source")
             with gr.Row():
                 whole_btn = gr.Button("نمایش کل سند / whole document", size="sm", elem_id="pr-whole")
@@ -145,6 +181,14 @@ def _layout(max_question_chars: int) -> _Layout:
         source_view=source_view,
         whole_btn=whole_btn,
         answer_table=answer_table,
+        new_btn=new_btn,
+        export_btn=export_btn,
+        export_text=export_text,
+        cite_key=cite_key,
+        cite_btn=cite_btn,
+        comment_row=comment_row,
+        comment_box=comment_box,
+        comment_btn=comment_btn,
         **states,
     )
 
@@ -158,6 +202,14 @@ def _show(ui: _Layout, answer: Answer | None) -> dict:
         ui.answer_table: render.answer_rows(answer),
         **dict(zip(ui.chips, chip_buttons(chips_now), strict=True)),
     }
+
+
+def _kept_turns(answers: dict) -> list[keep.KeptTurn]:
+    """The answered turns of the chat window, oldest first, as the browser keeps them."""
+    return [
+        keep.KeptTurn(r.answer.question, r.answer, r.log_id)
+        for _, r in sorted((answers or {}).items(), key=lambda item: item[0])
+    ]
 
 
 def _respond(
@@ -176,7 +228,7 @@ def _respond(
         query = service.query(question, earlier)  # the one check of what was typed
     except QuestionError as exc:
         warn(str(exc))
-        yield {ui.status: f"⚠️ {render.md_escape(exc)}"}
+        yield {ui.status: f"{WARN} {render.md_escape(exc)}"}
         return
     history += [
         {"role": "user", "content": render.md_escape(query.question)},
@@ -195,34 +247,57 @@ def _respond(
     except Exception as exc:
         message = error_text(exc)
         warn(message)
-        history[-1] = {"role": "assistant", "content": f"⚠️ {render.md_escape(message)}"}
-        yield {ui.chatbot: list(history), ui.status: f"⚠️ {render.md_escape(message)}"}
+        history[-1] = {"role": "assistant", "content": f"{WARN} {render.md_escape(message)}"}
+        yield {ui.chatbot: list(history), ui.status: f"{WARN} {render.md_escape(message)}"}
         return
     answer = reply.answer
     for frame in [] if draft else stream_frames(answer):  # quoted answers appear word by word too
         history[-1] = {"role": "assistant", "content": frame}
         yield {ui.chatbot: list(history)}  # a copy per frame: each frame is its own state
         time.sleep(STREAM_DELAY_S)
-    history[-1] = {"role": "assistant", "content": render.answer_markdown(answer)}
+    history[-1] = {"role": "assistant", "content": keep.chat_message(answer, len(history) - 1)}
+    answers = {**(answers or {}), len(history) - 1: reply}
     yield {
         ui.chatbot: list(history),
-        ui.answers: {**(answers or {}), len(history) - 1: reply},
+        ui.answers: answers,
         ui.turns: [*(turns or []), answer][-MAX_TURNS:],
         ui.source_view: passages.PLACEHOLDER_SOURCE,
+        ui.kept: keep.to_saved(_kept_turns(answers)),
         **_show(ui, answer),
     }
 
 
-def _open_chip(service: Service, i: int, chips_now: list[Chip]):
-    """The cited paragraph of button ``i``, and its document id when that version is current."""
-    if not chips_now or i >= len(chips_now):
-        return passages.PLACEHOLDER_SOURCE, ""
-    chip = chips_now[i]
+def _opened(service: Service, chip: Chip) -> tuple[str, dict]:
+    """A citation's paragraph, and where it sits in its document when that version is current."""
     try:
         source = service.open_citation(chip.citation)
     except Exception as exc:
-        return render.error_html(error_text(exc)), ""
-    return passages.source_html(chip, source), chip.citation.doc_id if source.current else ""
+        return render.error_html(error_text(exc)), {}
+    c = chip.citation
+    where = {"doc_id": c.doc_id, "start": c.start, "end": c.end} if source.current else {}
+    if where and (source.changed or chip.kind == "related"):
+        where = {"doc_id": c.doc_id}  # the current text differs, or nothing was quoted: no mark
+    return passages.source_html(chip, source), where
+
+
+def _open_chip(service: Service, i: int, chips_now: list[Chip]):
+    """The cited paragraph of button ``i``."""
+    if not chips_now or i >= len(chips_now):
+        return passages.PLACEHOLDER_SOURCE, {}
+    return _opened(service, chips_now[i])
+
+
+def _open_cite(service: Service, key: str, answers: dict):
+    """``[n]`` clicked in chat message ``m`` (``key`` is "m:n", from the page's script)."""
+    try:
+        msg, n = (int(part) for part in (key or "").split(":", 1))
+    except ValueError:
+        return passages.PLACEHOLDER_SOURCE, {}
+    reply = (answers or {}).get(msg)
+    found = [c for c in reply.answer.citations if c.n == n] if reply is not None else []
+    if not found:
+        return render.error_html("این استناد دیگر در این گفت‌وگو نیست. / That citation is gone."), {}
+    return _opened(service, Chip("citation", found[0]))
 
 
 def _on_select(ui: _Layout, answers: dict, evt: gr.SelectData):
@@ -232,25 +307,58 @@ def _on_select(ui: _Layout, answers: dict, evt: gr.SelectData):
     return _show(ui, reply.answer) if reply is not None else {}
 
 
-def _on_like(service: Service, answers: dict, data: gr.LikeData, request: gr.Request) -> str:
+def _on_like(service: Service, answers: dict, data: gr.LikeData, request: gr.Request):
+    """A thumb stored; a thumbs-down opens the comment box for that answer."""
     index = data.index if isinstance(data.index, int) else data.index[0]
     reply = (answers or {}).get(index)
     if reply is None:
-        return "⚠️ این پیام پاسخی برای ارزیابی ندارد. / Nothing to rate in this message."
+        return f"{WARN} این پیام پاسخی برای ارزیابی ندارد. / Nothing to rate in this message.", gr.Row(), None
     rating = {True: 1, False: -1}.get(data.liked)  # type: ignore[call-overload]
     try:
         service.rate(reply, rating, f"{client_key(request)}:{index}")
     except Exception as exc:
-        return f"⚠️ {render.md_escape(error_text(exc))}"
+        return f"{WARN} {render.md_escape(error_text(exc))}", gr.Row(), None
     if rating == 1:
-        return "👍 سپاس از بازخورد شما. / Thanks for your feedback."
+        return f"{DONE} سپاس از بازخورد شما. / Thanks for your feedback.", gr.Row(visible=False), None
     if rating == -1:
-        return "👎 سپاس؛ بازخورد شما ثبت شد. / Thanks; your feedback was recorded."
-    return "بازخورد برداشته شد. / Feedback removed."
+        said = f"{DONE} سپاس؛ بازخورد شما ثبت شد. اگر بخواهید بنویسید چه چیزی درست نبود."
+        return f"{said} / Thanks; recorded. Say what was wrong if you like.", gr.Row(visible=True), index
+    return "بازخورد برداشته شد. / Feedback removed.", gr.Row(visible=False), None
+
+
+def _send_comment(service: Service, answers: dict, index, comment: str, request: gr.Request):
+    """The thumbs-down again, now with the student's words (the same vote key: it replaces the first)."""
+    reply = (answers or {}).get(index) if isinstance(index, int) else None
+    if reply is None or not (comment or "").strip():
+        return f"{WARN} نظری برای ثبت نیست. / Nothing to send.", gr.Row(), comment
+    try:
+        service.rate(reply, -1, f"{client_key(request)}:{index}", comment=comment)
+    except Exception as exc:
+        return f"{WARN} {render.md_escape(error_text(exc))}", gr.Row(), comment
+    return f"{DONE} نظر شما ثبت شد. / Your comment was recorded.", gr.Row(visible=False), ""
+
+
+def _restore(ui: _Layout, kept: object) -> dict:
+    """The conversation this browser kept, rendered anew (nothing of it was on the server)."""
+    turns = keep.from_saved(kept)
+    history = keep.chat_history(turns)
+    answers = {2 * i + 1: Reply(t.answer, t.log_id) for i, t in enumerate(turns)}
+    last = turns[-1].answer if turns else None
+    return {
+        ui.chatbot: history,
+        ui.answers: answers,
+        ui.turns: [t.answer for t in turns][-MAX_TURNS:],
+        **_show(ui, last),
+    }
 
 
 def _cleared() -> list:
-    return [{}, [], [], "", passages.PLACEHOLDER_SOURCE, "", [], *chip_buttons([])]
+    return [{}, [], [], "", passages.PLACEHOLDER_SOURCE, {}, [], None, *chip_buttons([])]
+
+
+def _export(answers: dict) -> str:
+    turns = _kept_turns(answers)
+    return keep.conversation_markdown(turns) if turns else ""
 
 
 def build_chat_tab(service: Service) -> ChatTab:
@@ -259,18 +367,21 @@ def build_chat_tab(service: Service) -> ChatTab:
     private = {"api_visibility": "private"}
 
     # Gradio passes gr.Request / gr.LikeData / gr.SelectData by the parameter's annotation,
-    # which it cannot read through functools.partial: these three stay typed closures.
+    # which it cannot read through functools.partial: these stay typed closures.
     def respond(question: str, history: list, answers: dict, turns: list, request: gr.Request):
         yield from _respond(service, ui, question, history, answers, turns, request)
 
     def on_select(answers: dict, evt: gr.SelectData) -> dict:
         return _on_select(ui, answers, evt)
 
-    def on_like(answers: dict, data: gr.LikeData, request: gr.Request) -> str:
+    def on_like(answers: dict, data: gr.LikeData, request: gr.Request):
         return _on_like(service, answers, data, request)
 
+    def send_comment(answers: dict, index, comment: str, request: gr.Request):
+        return _send_comment(service, answers, index, comment, request)
+
     outputs = [ui.chatbot, ui.question_box, ui.status, ui.answers, ui.turns, ui.chips_now, ui.chips_md]
-    outputs += [ui.source_view, ui.answer_table, *ui.chips]
+    outputs += [ui.source_view, ui.answer_table, ui.kept, *ui.chips]
     for trigger in (ui.question_box.submit, ui.ask_btn.click):
         trigger(
             respond,
@@ -280,11 +391,21 @@ def build_chat_tab(service: Service) -> ChatTab:
             concurrency_id="questions",
             **private,
         )
+    opened = [ui.source_view, ui.open_doc]
     for i, chip in enumerate(ui.chips):
-        chip.click(partial(_open_chip, service, i), [ui.chips_now], [ui.source_view, ui.open_doc], **private)
+        chip.click(partial(_open_chip, service, i), [ui.chips_now], opened, **private)
+    ui.cite_btn.click(partial(_open_cite, service), [ui.cite_key, ui.answers], opened, **private)
     shown = [ui.chips_now, ui.chips_md, ui.answer_table, *ui.chips]
     ui.chatbot.select(on_select, [ui.answers], shown, **private)
     cleared = [ui.answers, ui.turns, ui.chips_now, ui.chips_md, ui.source_view, ui.open_doc, ui.answer_table]
-    ui.chatbot.clear(_cleared, None, [*cleared, *ui.chips], **private)
-    ui.chatbot.like(on_like, [ui.answers], [ui.status], **private)
-    return ChatTab(whole_btn=ui.whole_btn, open_doc=ui.open_doc, answer_table=ui.answer_table)
+    cleared += [ui.kept, *ui.chips]
+    ui.chatbot.clear(_cleared, None, cleared, **private)
+    ui.new_btn.click(lambda: [[], *_cleared()], None, [ui.chatbot, *cleared], **private)
+    ui.chatbot.like(on_like, [ui.answers], [ui.status, ui.comment_row, ui.disliked], **private)
+    comment = [ui.answers, ui.disliked, ui.comment_box]
+    ui.comment_btn.click(send_comment, comment, [ui.status, ui.comment_row, ui.comment_box], **private)
+    ui.export_btn.click(_export, [ui.answers], [ui.export_text], **private).then(
+        None, [ui.export_text], None, js="(t) => window.prDownload(t, 'conversation.md')"
+    )
+    restore = (partial(_restore, ui), [ui.kept], [ui.chatbot, ui.answers, ui.turns, *shown])
+    return ChatTab(ui.whole_btn, ui.open_doc, ui.answer_table, restore)

@@ -1,0 +1,147 @@
+"""A conversation kept in the student's own browser, read back, and written out as Markdown.
+
+Pure: no gradio.  What the browser keeps (``gr.BrowserState``, i.e. its
+localStorage) is the questions and the answers as ``Answer.to_dict()``; the
+server keeps nothing of it.  What comes back is untrusted input: it is checked
+field by field and every message is rendered anew (escaped), never shown as sent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..core.records import Answer, Citation
+from . import render
+
+TITLE = "دستیار پرسش و پاسخ روابط عمومی"
+SAVED_VERSION = 1
+MAX_SAVED_TURNS = 100  # the chat window a page sends back is cut to its last 200 messages anyway
+_CITE = re.compile(r"(?<!\\)\[(\d{1,3})\]")
+
+
+@dataclass(frozen=True)
+class KeptTurn:
+    """One question and its answer, as the browser keeps them."""
+
+    question: str
+    answer: Answer
+    log_id: int | None
+
+
+# --------------------------------------------------------------------------- citations as links
+
+
+def cite_link(msg: int, n: int) -> str:
+    """``[n]`` that opens citation ``n`` of chat message ``msg`` (the page's script reads the href)."""
+    return (
+        f'<a class="pr-cite" href="#pr-cite-{msg}-{n}" role="button" '
+        f'aria-label="منبع {n} / source {n}" title="بند منبع {n} را باز کن / open source {n}">[{n}]</a>'
+    )
+
+
+def link_citations(markdown: str, msg: int, answer: Answer) -> str:
+    """Every ``[n]`` of the answer's citations in an (escaped) chat message becomes a link to its source."""
+    if answer.abstained or not answer.citations:
+        return markdown
+    numbers = {c.n for c in answer.citations}
+
+    def swap(m) -> str:
+        n = int(m.group(1))
+        return cite_link(msg, n) if n in numbers else m.group(0)
+
+    return _CITE.sub(swap, markdown)
+
+
+def chat_message(answer: Answer, msg: int) -> str:
+    """The finished chat message for an answer at ``msg``: escaped, its citations linked."""
+    return link_citations(render.answer_markdown(answer), msg, answer)
+
+
+# --------------------------------------------------------------------------- kept in the browser
+
+
+def to_saved(turns: list[KeptTurn]) -> dict[str, Any]:
+    """What the browser stores: the last ``MAX_SAVED_TURNS`` turns, JSON only."""
+    kept = turns[-MAX_SAVED_TURNS:]
+    return {
+        "v": SAVED_VERSION,
+        "turns": [{"question": t.question, "answer": t.answer.to_dict(), "log_id": t.log_id} for t in kept],
+    }
+
+
+def from_saved(data: object) -> list[KeptTurn]:
+    """The turns a browser sent back; anything malformed is dropped, not trusted."""
+    if not isinstance(data, Mapping) or data.get("v") != SAVED_VERSION:
+        return []
+    raw = data.get("turns")
+    turns: list[KeptTurn] = []
+    for item in raw[-MAX_SAVED_TURNS:] if isinstance(raw, list) else []:
+        try:
+            answer = Answer.from_dict(dict(item["answer"]))
+            log_id = item.get("log_id")
+            turns.append(
+                KeptTurn(
+                    question=str(item["question"])[:2000],
+                    answer=answer,
+                    log_id=log_id if isinstance(log_id, int) and not isinstance(log_id, bool) else None,
+                )
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return turns
+
+
+def chat_history(turns: list[KeptTurn]) -> list[dict[str, str]]:
+    """The chat's messages for kept turns, rendered anew: question at ``2i``, answer at ``2i + 1``."""
+    history: list[dict[str, str]] = []
+    for t in turns:
+        history.append({"role": "user", "content": render.md_escape(t.question)})
+        history.append({"role": "assistant", "content": chat_message(t.answer, len(history))})
+    return history
+
+
+# --------------------------------------------------------------------------- Markdown export
+
+
+def _by_document(citations: tuple[Citation, ...] | list[Citation]) -> dict[str, list[Citation]]:
+    groups: dict[str, list[Citation]] = {}
+    for c in citations:
+        groups.setdefault(c.doc_id, []).append(c)
+    return groups
+
+
+def _sources(answer: Answer) -> list[str]:
+    lines = ["", "**منابع / sources**", ""]
+    for doc_id, cited in _by_document(answer.citations).items():
+        first = cited[0]
+        head = " — ".join(b for b in (f"**{first.title or doc_id}**", first.speaker, first.date) if b)
+        lines.append(f"- {head} (`{doc_id}`)")
+        for c in cited:
+            where = render.location_label(c)
+            link = f" {c.url}" if c.url.startswith(("http://", "https://")) else ""
+            where = f" ({where}{link})" if where else ""
+            lines.append(f"  - [{c.n}]{where} «{' '.join(c.text.split())}»")
+    return lines
+
+
+def conversation_markdown(turns: list[KeptTurn], when: datetime | None = None) -> str:
+    """The conversation as a Markdown file a student keeps: each question, its answer, its sources quoted."""
+    stamp = (when or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"# گفت‌وگو — {TITLE}", "", f"<!-- {stamp} -->", ""]
+    for i, t in enumerate(turns, 1):
+        lines += [f"## {i}. {t.question}", ""]
+        resolved = t.answer.resolved_question
+        if resolved and resolved != t.question:
+            lines += [f"*پرسش شما به این شکل خوانده شد: «{resolved}»*", ""]
+        lines.append(t.answer.text)
+        if not t.answer.abstained and t.answer.citations:
+            lines += _sources(t.answer)
+        elif t.answer.related:
+            lines += ["", "**مطالب مرتبط (استناد نیستند) / related passages, not citations**", ""]
+            lines += [f"- {r.title or r.doc_id}: «{' '.join(r.text.split())}»" for r in t.answer.related]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
