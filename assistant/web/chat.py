@@ -255,7 +255,7 @@ def _respond(
         history[-1] = {"role": "assistant", "content": frame}
         yield {ui.chatbot: list(history)}  # a copy per frame: each frame is its own state
         time.sleep(STREAM_DELAY_S)
-    history[-1] = {"role": "assistant", "content": keep.chat_message(answer, len(history) - 1)}
+    history[-1] = {"role": "assistant", "content": keep.chat_message(answer)}
     answers = {**(answers or {}), len(history) - 1: reply}
     yield {
         ui.chatbot: list(history),

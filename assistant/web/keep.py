@@ -8,7 +8,6 @@ field by field and every message is rendered anew (escaped), never shown as sent
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +19,6 @@ from . import render
 TITLE = "دستیار پرسش و پاسخ روابط عمومی"
 SAVED_VERSION = 1
 MAX_SAVED_TURNS = 100  # the chat window a page sends back is cut to its last 200 messages anyway
-_CITE = re.compile(r"(?<!\\)\[(\d{1,3})\]")
 
 
 @dataclass(frozen=True)
@@ -32,33 +30,9 @@ class KeptTurn:
     log_id: int | None
 
 
-# --------------------------------------------------------------------------- citations as links
-
-
-def cite_link(msg: int, n: int) -> str:
-    """``[n]`` that opens citation ``n`` of chat message ``msg`` (the page's script reads the href)."""
-    return (
-        f'<a class="pr-cite" href="#pr-cite-{msg}-{n}" role="button" '
-        f'aria-label="منبع {n} / source {n}" title="بند منبع {n} را باز کن / open source {n}">[{n}]</a>'
-    )
-
-
-def link_citations(markdown: str, msg: int, answer: Answer) -> str:
-    """Every ``[n]`` of the answer's citations in an (escaped) chat message becomes a link to its source."""
-    if answer.abstained or not answer.citations:
-        return markdown
-    numbers = {c.n for c in answer.citations}
-
-    def swap(m) -> str:
-        n = int(m.group(1))
-        return cite_link(msg, n) if n in numbers else m.group(0)
-
-    return _CITE.sub(swap, markdown)
-
-
-def chat_message(answer: Answer, msg: int) -> str:
-    """The finished chat message for an answer at ``msg``: escaped, its citations linked."""
-    return link_citations(render.answer_markdown(answer), msg, answer)
+def chat_message(answer: Answer) -> str:
+    """The finished chat message for an answer, escaped; the page's script turns each ``[n]`` into a link."""
+    return render.answer_markdown(answer)
 
 
 # --------------------------------------------------------------------------- kept in the browser
@@ -100,7 +74,7 @@ def chat_history(turns: list[KeptTurn]) -> list[dict[str, str]]:
     history: list[dict[str, str]] = []
     for t in turns:
         history.append({"role": "user", "content": render.md_escape(t.question)})
-        history.append({"role": "assistant", "content": chat_message(t.answer, len(history))})
+        history.append({"role": "assistant", "content": chat_message(t.answer)})
     return history
 
 

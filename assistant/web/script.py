@@ -1,9 +1,13 @@
 """The page's own script and styles for the chat: citation links, the phone's source drawer, scrolling.
 
-Why a script: Gradio's Chatbot renders ``[n]`` as sanitized Markdown, so a link
-cannot call Python by itself.  A click (or Enter / Space) on ``a.pr-cite`` puts
+Why a script: a chat message is Markdown that Gradio sanitizes, and its text is
+also what "copy" copies and what a screen reader reads (the message's label),
+so the server sends ``[n]`` as plain text.  Here each ``[n]`` of a finished
+answer becomes a focusable link; a click (or Enter / Space) puts
 ``"message:n"`` in a hidden textbox and presses a hidden button, whose event
-opens the source.  Everything keys on our ``elem_id``s, never on Gradio's hashed classes.
+opens the source.  Messages are counted in page order (each message is one
+row, as the server's chat history is).  Everything keys on our ``elem_id``s and
+Gradio's stable ``message-row`` / ``bot-row`` names, never on hashed classes.
 """
 
 from __future__ import annotations
@@ -33,6 +37,36 @@ SCRIPT = r"""
     openDrawer();
     setTimeout(() => go.click(), 0);
   };
+  // [n] of finished answers (no streaming cursor) become links; text already linked is left alone.
+  const linkify = () => {
+    const rows = document.querySelectorAll('#pr-chat .message-row');
+    rows.forEach((row, msg) => {
+      if (!row.classList.contains('bot-row')) return;
+      const body = row.querySelector('.message-content') || row;
+      if (body.textContent.includes('▍') || !/\[\d{1,3}\]/.test(body.textContent)) return;
+      const walk = document.createTreeWalker(body, NodeFilter.SHOW_TEXT, {
+        acceptNode: (n) => (n.parentElement.closest('a, code, pre') || !/\[\d{1,3}\]/.test(n.data)
+          ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+      });
+      const found = [];
+      while (walk.nextNode()) found.push(walk.currentNode);
+      found.forEach((node) => {
+        const frag = document.createDocumentFragment();
+        let at = 0;
+        node.data.replace(/\[(\d{1,3})\]/g, (all, n, i) => {
+          frag.append(node.data.slice(at, i));
+          const a = document.createElement('a');
+          a.className = 'pr-cite'; a.href = `#pr-cite-${msg}-${n}`; a.textContent = all;
+          a.setAttribute('role', 'button');
+          a.setAttribute('aria-label', `منبع ${n} / source ${n}`);
+          a.title = `بند منبع ${n} را باز کن / open source ${n}`;
+          frag.append(a); at = i + all.length; return all;
+        });
+        frag.append(node.data.slice(at));
+        node.replaceWith(frag);
+      });
+    });
+  };
   document.addEventListener('click', cite, true);
   document.addEventListener('keydown', cite, true);
   document.addEventListener('click', (e) => {
@@ -52,6 +86,7 @@ SCRIPT = r"""
     return null;
   };
   const check = () => {
+    linkify();
     const users = document.querySelectorAll('#pr-chat .message-row.user-row');
     if (users.length !== asked) {
       const last = users[users.length - 1];
