@@ -62,7 +62,8 @@ ASK_JS = """
     if (!text.includes('▍')) done(performance.now() - t0);
   };
   const observer = new MutationObserver(look);
-  observer.observe(document.querySelector('#pr-chat'), { childList: true, subtree: true, characterData: true });
+  const watched = { childList: true, subtree: true, characterData: true };
+  observer.observe(document.querySelector('#pr-chat'), watched);
   const timer = setTimeout(() => done(null, 'timeout'), 120000);
   document.querySelector('#pr-ask').click();
 })
@@ -155,11 +156,10 @@ async def run(args: argparse.Namespace, port: int) -> dict:
             try:
                 url_for = lambda i: f"http://127.0.0.1:{relays[i].port}/"  # noqa: E731
                 await level(url_for, browser, 1, 2, 0)  # warm-up: first answers embed their sentences
-                return {
-                    "levels": [
-                        await level(url_for, browser, c, args.questions, n) for n, c in enumerate(args.clients)
-                    ]
-                }
+                levels = []
+                for n, clients in enumerate(args.clients):
+                    levels.append(await level(url_for, browser, clients, args.questions, n))
+                return {"levels": levels}
             finally:
                 await browser.close()
     finally:
@@ -170,13 +170,15 @@ async def run(args: argparse.Namespace, port: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose server is measured")
-    parser.add_argument("--home", type=Path, default=Path(os.environ.get("ASSISTANT_HOME", "~/.cache/pr-assistant")))
+    home = os.environ.get("ASSISTANT_HOME", "~/.cache/pr-assistant")
+    parser.add_argument("--home", type=Path, default=Path(home), help="where the converted model is")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10])
     parser.add_argument("--questions", type=int, default=3, help="questions per student, one conversation")
     parser.add_argument("--port", type=int, default=7993)
     args = parser.parse_args()
     code = args.code.resolve()
-    rev = subprocess.run(["git", "-C", str(code), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    git = ["git", "-C", str(code), "rev-parse", "--short", "HEAD"]
+    rev = subprocess.run(git, capture_output=True, text=True)
     with tempfile.TemporaryDirectory(prefix="chat-browser-") as name:
         tmp = Path(name)
         proc, _ = start_server(code, tmp, borrow_home(args.home.expanduser(), tmp), args.port)
