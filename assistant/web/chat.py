@@ -353,7 +353,8 @@ def _restore(ui: _Layout, kept: object) -> dict:
 
 
 def _cleared() -> list:
-    return [{}, [], [], "", passages.PLACEHOLDER_SOURCE, {}, [], None, *chip_buttons([])]
+    empty = keep.to_saved([])  # not None: Gradio leaves the browser's storage as it was for None
+    return [{}, [], [], "", passages.PLACEHOLDER_SOURCE, {}, [], empty, *chip_buttons([])]
 
 
 def _export(answers: dict) -> str:

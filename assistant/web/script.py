@@ -93,6 +93,8 @@ SCRIPT = r"""
       asked = users.length;
       const box = last && scroller(last);
       if (box) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+      const chat = $('#pr-chat');  // a phone: the chat fills the screen from its top while the answer comes
+      if (last && chat && phone()) window.scrollBy(0, chat.getBoundingClientRect().top - 4);
     }
     const src = $('#pr-source .pr-source');
     const text = src ? src.textContent : '';
