@@ -102,6 +102,12 @@ def _box(locator) -> dict:
     )
 
 
+def _screen(page: Page, name: str) -> None:
+    """What the phone's screen shows (the viewport, not the whole page: the drawer is fixed to it)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.page.screenshot(path=str(ARTIFACTS / name))
+
+
 def _on_screen(box: dict, below: float = 0.0, above: float | None = None) -> bool:
     return box["top"] >= below - 1 and box["bottom"] <= (above if above is not None else box["vh"]) + 1
 
@@ -140,7 +146,7 @@ def test_phone_every_citation_opens_in_a_drawer_with_the_answer_still_in_view(ph
     assert _on_screen(_box(first))
     assert pg.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert pg.locator("#pr-chat [data-testid='block-label']").filter(visible=True).count() == 0
-    phone.shot("phone_answer_390.png")
+    _screen(phone, "phone_answer_390.png")
 
     # [9] (the last, once beyond the eight buttons) opens in the drawer; the first sentence stays visible.
     last = answer.locator(f"a.pr-cite[href$='-{numbers[-1]}']").first
@@ -152,7 +158,7 @@ def test_phone_every_citation_opens_in_a_drawer_with_the_answer_still_in_view(ph
     assert pg.locator("#pr-source-col").evaluate("e => getComputedStyle(e).position") == "fixed"
     assert _on_screen(drawer) and _on_screen(_box(mark), below=drawer["top"])
     assert _on_screen(_box(first), above=drawer["top"])
-    phone.shot("phone_source_drawer_390.png")
+    _screen(phone, "phone_source_drawer_390.png")
 
     # Keyboard: a citation link is focusable; Enter and Space open it.
     pg.locator("#pr-source-close").click()

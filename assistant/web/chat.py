@@ -30,7 +30,7 @@ EXAMPLES = [
     "شفافیت به چه معناست؟",
     "چه عواملی باعث از دست رفتن اعتماد به سازمان می‌شود؟",
 ]
-MAX_CHIPS = 8  # citation/related buttons under the chat (top_k is 5 by default)
+MAX_CHIPS = 8  # related-passage buttons under an abstention (top_k is 5 by default)
 MAX_TURNS = 6  # earlier questions a follow-up may lean on
 STREAM_MAX_FRAMES = 40  # an extractive answer appears word by word, in at most ~1.2 s
 STREAM_DELAY_S = 0.03
@@ -67,7 +67,7 @@ def chips_caption(answer: Answer | None) -> str:
         return ""
     if answer.abstained:
         return "**مطالب مرتبط** (استناد نیستند؛ برای دیدن متن بزنید) · related passages, not citations"
-    return "**استنادها** — برای دیدن بند منبع روی شماره بزنید · citations: click to open the source"
+    return "برای دیدن بند منبع روی هر [n] در پاسخ بزنید · tap a [n] in the answer to open its source"
 
 
 def stream_frames(answer: Answer) -> list[str]:
@@ -195,7 +195,8 @@ def _layout(max_question_chars: int) -> _Layout:
 
 def _show(ui: _Layout, answer: Answer | None) -> dict:
     """The buttons, caption and table for one answer (the newest, or one clicked in the chat)."""
-    chips_now = render.chips_for(answer, MAX_CHIPS)
+    # Buttons only for an abstention's related passages: a citation is its own [n] link in the answer.
+    chips_now = render.chips_for(answer, MAX_CHIPS) if answer is not None and answer.abstained else []
     return {
         ui.chips_now: chips_now,
         ui.chips_md: chips_caption(answer),
