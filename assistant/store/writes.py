@@ -43,10 +43,11 @@ def insert_rating(
         "rating": rating,
         "answer_json": None if answer_id is not None else dict(answer or {}),
         "vote_key": None if vote_key is None else sha256(vote_key),
-        "comment": ((comment or "").strip()[:COMMENT_MAX_CHARS] or None) if rating == -1 else None,
     }
+    if comment is not None:  # None: no say (the import of the old table runs before the column exists)
+        row["comment"] = (comment.strip()[:COMMENT_MAX_CHARS] or None) if rating == -1 else None
     stmt = upsert(conn.engine, ratings).values(**row)
-    replaced = ("answer_id", "created_at", "question", "rating", "answer_json", "comment")
+    replaced = [k for k in row if k != "vote_key"]
     stmt = stmt.on_conflict_do_update(
         index_elements=[ratings.c.vote_key], set_={k: stmt.excluded[k] for k in replaced}
     )

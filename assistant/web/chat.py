@@ -20,25 +20,16 @@ import gradio as gr
 from ..core.errors import QuestionError
 from ..core.inputs import keep_recent
 from ..core.records import Answer, Turn
-from . import keep, passages, render
+from . import chat_layout, keep, passages, render
+from .chat_layout import MAX_CHIPS, Layout
 from .render import DONE, WARN, Chip
 from .service import Reply, Service, error_text
-from .widgets import table, warn
+from .widgets import warn
 
-EXAMPLES = [
-    "ارکان اعتماد در روابط عمومی کدام‌اند؟",
-    "شفافیت به چه معناست؟",
-    "چه عواملی باعث از دست رفتن اعتماد به سازمان می‌شود؟",
-]
-MAX_CHIPS = 8  # related-passage buttons under an abstention (top_k is 5 by default)
 MAX_TURNS = 6  # earlier questions a follow-up may lean on
 STREAM_MAX_FRAMES = 40  # an extractive answer appears word by word, in at most ~1.2 s
 STREAM_DELAY_S = 0.03
 SEARCHING = "… در حال جستجو در منابع (searching the sources…)"
-KEPT_KEY = "pr-conversation"  # the browser's localStorage key
-# BrowserState encrypts in the page with a secret the page is given: it hides nothing from the student,
-# so a fixed one lets a conversation outlive a server restart.  What comes back is checked (keep.from_saved).
-KEPT_SECRET = "pr-assistant-conversation"
 
 
 @dataclass
@@ -77,123 +68,7 @@ def stream_frames(answer: Answer) -> list[str]:
     return [render.answer_markdown(answer, " ".join(words[:i])) for i in range(step, len(words), step)]
 
 
-@dataclass
-class _Layout:
-    """The chat tab's visible components, created in page order."""
-
-    chatbot: gr.Chatbot
-    chips_md: gr.Markdown
-    chips: list[gr.Button]
-    question_box: gr.Textbox
-    ask_btn: gr.Button
-    status: gr.Markdown
-    source_view: gr.HTML
-    whole_btn: gr.Button
-    answer_table: gr.Dataframe
-    new_btn: gr.Button
-    export_btn: gr.Button
-    export_text: gr.Textbox  # the Markdown handed to the page's download (hidden)
-    cite_key: gr.Textbox  # "message:n" of a clicked [n] (hidden; the page's script fills it)
-    cite_btn: gr.Button  # pressed by the script (hidden)
-    comment_row: gr.Row
-    comment_box: gr.Textbox
-    comment_btn: gr.Button
-    answers: gr.State  # chat message index → Reply (the answer and its log id)
-    turns: gr.State  # the conversation's answers, oldest first
-    chips_now: gr.State  # the Chip of each visible button
-    open_doc: gr.State  # the citation opened, for the whole-document button
-    disliked: gr.State  # the message index of the last thumbs-down, for its comment
-    kept: gr.BrowserState  # the conversation in the browser's localStorage
-
-
-def _layout(max_question_chars: int) -> _Layout:
-    states = {
-        "answers": gr.State({}),
-        "turns": gr.State([]),
-        "chips_now": gr.State([]),
-        "open_doc": gr.State({}),
-        "disliked": gr.State(None),
-        "kept": gr.BrowserState(None, storage_key=KEPT_KEY, secret=KEPT_SECRET),
-    }
-    hidden = {"visible": "hidden", "container": False}
-    with gr.Row(elem_id="pr-main-row"):
-        with gr.Column(scale=3):
-            with gr.Row(elem_id="pr-conv-tools"):
-                new_btn = gr.Button("گفت‌وگوی تازه / new conversation", size="sm", elem_id="pr-new")
-                export_btn = gr.Button("دریافت گفت‌وگو (Markdown)", size="sm", elem_id="pr-export")
-            chatbot = gr.Chatbot(
-                label="گفت‌وگو",
-                show_label=False,  # the tab says it; Gradio's floating label sat over the first message
-                rtl=True,
-                height=460,
-                autoscroll=False,  # the page's script keeps the newest question at the top instead
-                latex_delimiters=[],
-                buttons=["copy", "copy_all"],
-                feedback_options=("Like", "Dislike"),
-                placeholder="پرسش خود را دربارهٔ روابط عمومی بنویسید؛ پاسخ با شمارهٔ منبع می‌آید.",
-                elem_id="pr-chat",
-            )
-            with gr.Row(visible=False, elem_id="pr-comment-row") as comment_row:
-                comment_box = gr.Textbox(
-                    label="چه چیزی درست نبود؟ (اختیاری) / what was wrong? (optional)",
-                    rtl=True, max_length=500, scale=5, elem_id="pr-comment",
-                )  # fmt: skip
-                comment_btn = gr.Button("ارسال نظر / send", scale=1, elem_id="pr-comment-send")
-            chips_md = gr.Markdown(rtl=True, elem_id="pr-chips-caption")
-            with gr.Row(elem_id="pr-chips"):
-                chips = [
-                    gr.Button("", visible=False, size="sm", elem_classes=["pr-chip"])
-                    for _ in range(MAX_CHIPS)
-                ]
-            with gr.Row():
-                question_box = gr.Textbox(
-                    label="پرسش",
-                    placeholder="مثلاً: ارکان اعتماد در روابط عمومی کدام‌اند؟",
-                    rtl=True,
-                    lines=1,
-                    max_lines=4,
-                    max_length=max_question_chars,
-                    scale=5,
-                    autofocus=True,
-                    elem_id="pr-question",
-                )
-                ask_btn = gr.Button("بپرس", variant="primary", scale=1, elem_id="pr-ask")
-            status = gr.Markdown(rtl=True, elem_id="pr-status")
-            gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question_box], label="نمونه پرسش‌ها")
-            cite_key = gr.Textbox(elem_id="pr-cite-key", **hidden)
-            cite_btn = gr.Button(elem_id="pr-cite-open", **{"visible": "hidden"})
-            export_text = gr.Textbox(elem_id="pr-export-text", **hidden)
-        with gr.Column(scale=2, elem_id="pr-source-col"):
-            close_btn = gr.Button("✗ بستن / close", size="sm", elem_id="pr-source-close")
-            close_btn.click(None, js="() => window.prCloseSource && window.prCloseSource()")
-            source_view = gr.HTML(passages.PLACEHOLDER_SOURCE, label="منبع", elem_id="pr-source")
-            with gr.Row():
-                whole_btn = gr.Button("نمایش کل سند / whole document", size="sm", elem_id="pr-whole")
-            with gr.Accordion("جمله به جمله: کدام منبع کدام ادعا را پشتیبانی می‌کند", open=False):
-                answer_table = table(render.ANSWER_HEADERS, "pr-answer-table", [35, 10, 45, 10], 420)
-    return _Layout(
-        chatbot=chatbot,
-        chips_md=chips_md,
-        chips=chips,
-        question_box=question_box,
-        ask_btn=ask_btn,
-        status=status,
-        source_view=source_view,
-        whole_btn=whole_btn,
-        answer_table=answer_table,
-        new_btn=new_btn,
-        export_btn=export_btn,
-        export_text=export_text,
-        cite_key=cite_key,
-        cite_btn=cite_btn,
-        comment_row=comment_row,
-        comment_box=comment_box,
-        comment_btn=comment_btn,
-        **states,
-    )
-
-
-def _show(ui: _Layout, answer: Answer | None) -> dict:
+def _show(ui: Layout, answer: Answer | None) -> dict:
     """The buttons, caption and table for one answer (the newest, or one clicked in the chat)."""
     # Buttons only for an abstention's related passages: a citation is its own [n] link in the answer.
     chips_now = render.chips_for(answer, MAX_CHIPS) if answer is not None and answer.abstained else []
@@ -215,7 +90,7 @@ def _kept_turns(answers: dict) -> list[keep.KeptTurn]:
 
 def _respond(
     service: Service,
-    ui: _Layout,
+    ui: Layout,
     question: str,
     history: list,
     answers: dict,
@@ -301,7 +176,7 @@ def _open_cite(service: Service, key: str, answers: dict):
     return _opened(service, Chip("citation", found[0]))
 
 
-def _on_select(ui: _Layout, answers: dict, evt: gr.SelectData):
+def _on_select(ui: Layout, answers: dict, evt: gr.SelectData):
     """Clicking an earlier answer brings its citations back under the chat."""
     index = evt.index if isinstance(evt.index, int) else evt.index[0]
     reply = (answers or {}).get(index)
@@ -339,7 +214,7 @@ def _send_comment(service: Service, answers: dict, index, comment: str, request:
     return f"{DONE} نظر شما ثبت شد. / Your comment was recorded.", gr.Row(visible=False), ""
 
 
-def _restore(ui: _Layout, kept: object) -> dict:
+def _restore(ui: Layout, kept: object) -> dict:
     """The conversation this browser kept, rendered anew (nothing of it was on the server)."""
     turns = keep.from_saved(kept)
     history = keep.chat_history(turns)
@@ -365,7 +240,7 @@ def _export(answers: dict) -> str:
 
 def build_chat_tab(service: Service) -> ChatTab:
     """Layout, then the events; the handlers above get the service and layout bound (Gradio's demo idiom)."""
-    ui = _layout(service.settings.max_question_chars)
+    ui = chat_layout.layout(service.settings.max_question_chars)
     private = {"api_visibility": "private"}
 
     # Gradio passes gr.Request / gr.LikeData / gr.SelectData by the parameter's annotation,
