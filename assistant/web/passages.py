@@ -158,8 +158,9 @@ def document_body_html(doc: Document, mark: tuple[int, int] | None = None) -> st
     tags: list[tuple[int, int, str]] = []  # (offset, order at that offset, html): close, cue, open
     for seg in doc.segments:
         label = _cue_label(seg)
-        if label and seg.start >= start:
-            tags.append((seg.start, 1, label))
+        if label and seg.start >= start:  # each cue on its own line, led by its time
+            fresh = seg.start == start or doc.text[seg.start - 1] == "\n"
+            tags.append((seg.start, 1, label if fresh else "<br>" + label))
     if mark and start <= mark[0] < mark[1] <= len(doc.text):
         tags += [(mark[0], 2, '<mark id="pr-mark">'), (mark[1], 0, "</mark>")]
     out, at = [], start

@@ -129,7 +129,8 @@ a.pr-cite:hover, a.pr-cite:focus-visible { background: var(--color-accent-soft);
 #pr-source-close { display: none; }
 #pr-conv-tools { gap: 6px; }
 #pr-conv-tools button { flex: 0 0 auto; min-width: 0; }
-.pr-cue { font-family: var(--font-mono); font-size: 0.8em; opacity: 0.75; margin-inline-end: 0.4em; }
+.pr-cue { font-family: var(--font-mono); font-size: 0.8em; opacity: 0.75; margin-inline-end: 0.4em;
+  white-space: nowrap; unicode-bidi: isolate; }
 @media (max-width: 768px) {
   #pr-source-col.pr-open { position: fixed; inset: auto 0 0 0; max-height: 50vh; overflow: auto;
     z-index: 1000;
@@ -137,5 +138,6 @@ a.pr-cite:hover, a.pr-cite:focus-visible { background: var(--color-accent-soft);
     border-radius: 12px 12px 0 0; padding: 8px 10px; margin: 0; }
   #pr-source-col.pr-open #pr-source-close { display: inline-flex; }
   #pr-chat { height: 58vh !important; max-height: 58vh; }
+  #pr-docs table, #pr-search-results table { min-width: 640px; }  /* scroll sideways, not letter by letter */
 }
 """
