@@ -57,8 +57,10 @@ def chips_caption(answer: Answer | None) -> str:
     if answer is None or (answer.abstained and not answer.related):
         return ""
     if answer.abstained:
-        return "**مطالب مرتبط** (استناد نیستند؛ برای دیدن متن بزنید) · related passages, not citations"
-    return "برای دیدن بند منبع روی هر [n] در پاسخ بزنید · tap a [n] in the answer to open its source"
+        related = "related passages, not citations"
+        return f"**مطالب مرتبط** (استناد نیستند؛ برای دیدن متن بزنید) · {render.ltr(related, markdown=True)}"
+    tap = "tap a [n] in the answer to open its source"
+    return f"برای دیدن بند منبع روی هر [n] در پاسخ بزنید · {render.ltr(tap, markdown=True)}"
 
 
 def stream_frames(answer: Answer) -> list[str]:
@@ -188,30 +190,42 @@ def _on_like(service: Service, answers: dict, data: gr.LikeData, request: gr.Req
     index = data.index if isinstance(data.index, int) else data.index[0]
     reply = (answers or {}).get(index)
     if reply is None:
-        return f"{WARN} این پیام پاسخی برای ارزیابی ندارد. / Nothing to rate in this message.", gr.Row(), None
+        return (
+            render.said(WARN, "این پیام پاسخی برای ارزیابی ندارد.", "Nothing to rate here."),
+            gr.Row(),
+            None,
+        )
     rating = {True: 1, False: -1}.get(data.liked)  # type: ignore[call-overload]
     try:
         service.rate(reply, rating, f"{client_key(request)}:{index}")
     except Exception as exc:
         return f"{WARN} {render.md_escape(error_text(exc))}", gr.Row(), None
     if rating == 1:
-        return f"{DONE} سپاس از بازخورد شما. / Thanks for your feedback.", gr.Row(visible=False), None
+        return (
+            render.said(DONE, "سپاس از بازخورد شما.", "Thanks for your feedback."),
+            gr.Row(visible=False),
+            None,
+        )
     if rating == -1:
-        said = f"{DONE} سپاس؛ بازخورد شما ثبت شد. اگر بخواهید بنویسید چه چیزی درست نبود."
-        return f"{said} / Thanks; recorded. Say what was wrong if you like.", gr.Row(visible=True), index
-    return "بازخورد برداشته شد. / Feedback removed.", gr.Row(visible=False), None
+        fa = "سپاس؛ بازخورد شما ثبت شد. اگر بخواهید بنویسید چه چیزی درست نبود."
+        return (
+            render.said(DONE, fa, "Thanks; recorded. Say what was wrong if you like."),
+            gr.Row(visible=True),
+            index,
+        )
+    return render.said("", "بازخورد برداشته شد.", "Feedback removed."), gr.Row(visible=False), None
 
 
 def _send_comment(service: Service, answers: dict, index, comment: str, request: gr.Request):
     """The thumbs-down again, now with the student's words (the same vote key: it replaces the first)."""
     reply = (answers or {}).get(index) if isinstance(index, int) else None
     if reply is None or not (comment or "").strip():
-        return f"{WARN} نظری برای ثبت نیست. / Nothing to send.", gr.Row(), comment
+        return render.said(WARN, "نظری برای ثبت نیست.", "Nothing to send."), gr.Row(), comment
     try:
         service.rate(reply, -1, f"{client_key(request)}:{index}", comment=comment)
     except Exception as exc:
         return f"{WARN} {render.md_escape(error_text(exc))}", gr.Row(), comment
-    return f"{DONE} نظر شما ثبت شد. / Your comment was recorded.", gr.Row(visible=False), ""
+    return render.said(DONE, "نظر شما ثبت شد.", "Your comment was recorded."), gr.Row(visible=False), ""
 
 
 def _restore(ui: Layout, kept: object) -> dict:

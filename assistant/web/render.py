@@ -87,6 +87,12 @@ def isolate(text: str) -> str:
     return f"\u2066{text}\u2069" if text else ""
 
 
+def said(icon: str, persian: str, english: str) -> str:
+    """A status line (Markdown): the icon, the Persian words, then the English in its own isolate, so its
+    full stop stays at its end instead of jumping to the right-hand start of the line."""
+    return f"{icon} {persian} / {ltr(english, markdown=True)}".lstrip()
+
+
 def clip(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

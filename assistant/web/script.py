@@ -70,7 +70,9 @@ SCRIPT = r"""
   document.addEventListener('click', cite, true);
   document.addEventListener('keydown', cite, true);
   document.addEventListener('click', (e) => {
-    if (e.target.closest && e.target.closest('.pr-chip')) openDrawer();
+    if (!e.target.closest) return;
+    if (e.target.closest('.pr-chip')) openDrawer();
+    if (e.target.closest('#pr-whole')) closeDrawer();  // the document opens in its own tab
   }, true);
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeDrawer(); });
 
