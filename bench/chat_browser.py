@@ -114,11 +114,20 @@ async def student(browser, url: str, questions: list[str]) -> list[dict]:
         await page.locator("#pr-question textarea").wait_for(timeout=60_000)
         samples = []
         for question in questions:
-            await page.locator("#pr-question textarea").fill(question)
-            samples.append(await page.evaluate(ASK_JS))
+            try:
+                await page.locator("#pr-question textarea").fill(question)
+                await page.locator("#pr-ask").wait_for(timeout=30_000)
+                samples.append(await page.evaluate(ASK_JS))
+            except Exception as exc:  # counted as a failure, with what the page showed
+                samples.append({"first": None, "full": None, "error": f"{type(exc).__name__}: {exc}"[:300]})
+                if FAILURE_SHOTS:
+                    await page.screenshot(path=str(FAILURE_SHOTS / f"failure-{id(page)}.png"), full_page=True)
         return samples
     finally:
         await context.close()
+
+
+FAILURE_SHOTS: Path | None = None  # --failures DIR: a screenshot of each failed page
 
 
 def summary(samples: list[dict]) -> dict:
@@ -134,8 +143,9 @@ def summary(samples: list[dict]) -> dict:
             "max_s": round(float(values.max()), 3),
         }
 
+    errors = sorted({s["error"] for s in samples if s["error"]})
     return {"samples": len(samples), "failed": len(samples) - len(ok), "first_token": stats("first"),
-            "full_answer": stats("full")}  # fmt: skip
+            "full_answer": stats("full"), "errors": errors}  # fmt: skip
 
 
 async def level(url_for, browser, clients: int, questions: int, offset: int) -> dict:
@@ -175,7 +185,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10])
     parser.add_argument("--questions", type=int, default=3, help="questions per student, one conversation")
     parser.add_argument("--port", type=int, default=7993)
+    parser.add_argument("--failures", type=Path, help="save a screenshot of each failed page here")
     args = parser.parse_args()
+    global FAILURE_SHOTS
+    FAILURE_SHOTS = args.failures
     code = args.code.resolve()
     git = ["git", "-C", str(code), "rev-parse", "--short", "HEAD"]
     rev = subprocess.run(git, capture_output=True, text=True)
