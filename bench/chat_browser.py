@@ -111,7 +111,8 @@ async def student(browser, url: str, questions: list[str]) -> list[dict]:
     try:
         page = await context.new_page()
         await page.goto(url)
-        await page.locator("#pr-question textarea").wait_for(timeout=60_000)
+        for ready in ("#pr-question textarea", "#pr-chat", "#pr-ask"):  # Gradio renders in steps
+            await page.locator(ready).wait_for(timeout=120_000)
         samples = []
         for question in questions:
             try:
