@@ -51,9 +51,11 @@ def test_a_kept_conversation_comes_back_and_anything_else_is_dropped():
     assert "[2]" in history[3]["content"] and "<a" not in history[3]["content"]  # the page links [n]
 
     # What a browser sends back is untrusted: malformed turns are dropped, HTML is escaped on the way out.
+    bad_n = {**first.to_dict(), "citations": [{**first.citations[0].to_dict(), "n": "<b>"}]}
     hostile = {"v": 1, "turns": [
         {"question": "<img src=x onerror=alert(1)>", "answer": first.to_dict(), "log_id": True},
         {"question": "x", "answer": "not a dict"},
+        {"question": "x", "answer": bad_n},
         "junk",
     ]}  # fmt: skip
     kept = keep.from_saved(hostile)

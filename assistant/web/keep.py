@@ -56,6 +56,8 @@ def from_saved(data: object) -> list[KeptTurn]:
     for item in raw[-MAX_SAVED_TURNS:] if isinstance(raw, list) else []:
         try:
             answer = Answer.from_dict(dict(item["answer"]))
+            if not _well_typed(answer):
+                continue
             log_id = item.get("log_id")
             turns.append(
                 KeptTurn(
@@ -67,6 +69,19 @@ def from_saved(data: object) -> list[KeptTurn]:
         except (KeyError, TypeError, ValueError, AttributeError):
             continue
     return turns
+
+
+def _well_typed(answer: Answer) -> bool:
+    """Numbers where numbers belong and text where text does: a citation's ``n`` goes into the page."""
+    texts = (answer.question, answer.text, answer.resolved_question)
+    if not all(isinstance(t, str) for t in texts) or not isinstance(answer.abstained, bool):
+        return False
+    for c in (*answer.citations, *answer.related):
+        ints = (c.n, c.start, c.end)
+        strs = (c.doc_id, c.title, c.text, c.speaker, c.date, c.doc_sha256, c.url)
+        if not all(type(v) is int for v in ints) or not all(isinstance(v, str) for v in strs):
+            return False
+    return True
 
 
 def chat_history(turns: list[KeptTurn]) -> list[dict[str, str]]:
