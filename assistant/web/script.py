@@ -110,7 +110,14 @@ SCRIPT = r"""
     const mark = $('#pr-doc-view #pr-mark');
     if (mark && mark !== markSeen) { markSeen = mark; mark.scrollIntoView({ block: 'center' }); }
   };
-  new MutationObserver(check).observe(document.documentElement, { childList: true, subtree: true });
+  // At most once a frame, however many nodes a streamed answer replaces meanwhile.
+  let pending = false;
+  const soon = () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => { pending = false; check(); });
+  };
+  new MutationObserver(soon).observe(document.documentElement, { childList: true, subtree: true });
 
   window.prDownload = (text, name) => {
     if (!text) return;
