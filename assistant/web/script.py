@@ -147,6 +147,5 @@ a.pr-cite:hover, a.pr-cite:focus-visible { background: var(--color-accent-soft);
     border-radius: 12px 12px 0 0; padding: 8px 10px; margin: 0; }
   #pr-source-col.pr-open #pr-source-close { display: inline-flex; }
   #pr-chat { height: 58vh !important; max-height: 58vh; }
-  #pr-docs table, #pr-search-results table { min-width: 640px; }  /* scroll sideways, not letter by letter */
 }
 """
