@@ -222,7 +222,7 @@ def test_laptop_conversation_is_kept_exported_and_started_afresh(laptop, chat_se
 
     # The conversation downloads as Markdown with its sources quoted.
     with pg.expect_download(timeout=30_000) as download:
-        pg.locator("#pr-export").click()
+        pg.locator("#pr-chat-export").click()
     assert download.value.suggested_filename == "conversation.md"
     text = Path(download.value.path()).read_text(encoding="utf-8")
     ARTIFACTS.mkdir(exist_ok=True)

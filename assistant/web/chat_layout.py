@@ -70,7 +70,7 @@ def _chat_column(max_question_chars: int) -> dict:
     out: dict = {}
     with gr.Row(elem_id="pr-conv-tools"):
         out["new_btn"] = gr.Button("گفت‌وگوی تازه / new conversation", size="sm", elem_id="pr-new")
-        out["export_btn"] = gr.Button("دریافت گفت‌وگو (Markdown)", size="sm", elem_id="pr-export")
+        out["export_btn"] = gr.Button("دریافت گفت‌وگو (Markdown)", size="sm", elem_id="pr-chat-export")
     out["chatbot"] = _chatbot()
     with gr.Row(visible=False, elem_id="pr-comment-row") as out["comment_row"]:
         out["comment_box"] = gr.Textbox(
@@ -101,7 +101,7 @@ def _chat_column(max_question_chars: int) -> dict:
     # Hidden, for the page's script: a clicked [n] ("message:n"), and the Markdown it downloads.
     out["cite_key"] = gr.Textbox(elem_id="pr-cite-key", visible="hidden", container=False)
     out["cite_btn"] = gr.Button(elem_id="pr-cite-open", visible="hidden")
-    out["export_text"] = gr.Textbox(elem_id="pr-export-text", visible="hidden", container=False)
+    out["export_text"] = gr.Textbox(elem_id="pr-chat-export-text", visible="hidden", container=False)
     return out
 
 
