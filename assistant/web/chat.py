@@ -106,7 +106,7 @@ def _respond(
         query = service.query(question, earlier)  # the one check of what was typed
     except QuestionError as exc:
         warn(str(exc))
-        yield {ui.status: f"{WARN} {render.md_escape(exc)}"}
+        yield {ui.status: render.said_error(exc)}
         return
     history += [
         {"role": "user", "content": render.md_escape(query.question)},
@@ -126,7 +126,7 @@ def _respond(
         message = error_text(exc)
         warn(message)
         history[-1] = {"role": "assistant", "content": f"{WARN} {render.md_escape(message)}"}
-        yield {ui.chatbot: list(history), ui.status: f"{WARN} {render.md_escape(message)}"}
+        yield {ui.chatbot: list(history), ui.status: render.said_error(message)}
         return
     answer = reply.answer
     for frame in [] if draft else stream_frames(answer):  # quoted answers appear word by word too
@@ -199,7 +199,7 @@ def _on_like(service: Service, answers: dict, data: gr.LikeData, request: gr.Req
     try:
         service.rate(reply, rating, f"{client_key(request)}:{index}")
     except Exception as exc:
-        return f"{WARN} {render.md_escape(error_text(exc))}", gr.Row(), None
+        return render.said_error(error_text(exc)), gr.Row(), None
     if rating == 1:
         return (
             render.said(DONE, "سپاس از بازخورد شما.", "Thanks for your feedback."),
@@ -224,7 +224,7 @@ def _send_comment(service: Service, answers: dict, index, comment: str, request:
     try:
         service.rate(reply, -1, f"{client_key(request)}:{index}", comment=comment)
     except Exception as exc:
-        return f"{WARN} {render.md_escape(error_text(exc))}", gr.Row(), comment
+        return render.said_error(error_text(exc)), gr.Row(), comment
     return render.said(DONE, "نظر شما ثبت شد.", "Your comment was recorded."), gr.Row(visible=False), ""
 
 

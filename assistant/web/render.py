@@ -93,6 +93,12 @@ def said(icon: str, persian: str, english: str) -> str:
     return f"{icon} {persian} / {ltr(english, markdown=True)}".lstrip()
 
 
+def said_error(message: object) -> str:
+    """An error's "فارسی / English" message as a status line (escaped), each half in its own direction."""
+    persian, sep, english = str(message).partition(" / ")
+    return said(WARN, md_escape(persian), english) if sep else f"{WARN} {md_escape(message)}"
+
+
 def clip(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
