@@ -99,3 +99,10 @@ def test_gap_topic_cells_isolate_each_question():
     label, total, questions = review_render.topic_rows([topic])[0]
     assert label == "\u2068نقش AI در PR؟\u2069" and total == 3
     assert questions == "\u2068نقش AI در PR؟\u2069 (2) · \u20682024 چه شد؟\u2069 (1)"
+
+
+def test_status_lines_isolate_the_english_half_and_escape():
+    line = render.said_error("پرسش <خالی> است. / The question is empty.")
+    assert line == '⚠ پرسش &lt;خالی&gt; است. / <bdi dir="ltr">The question is empty.</bdi>'
+    assert render.said_error("no halves <b>") == "⚠ no halves &lt;b&gt;"
+    assert render.said(render.DONE, "ثبت شد.", "Saved.") == '✓ ثبت شد. / <bdi dir="ltr">Saved.</bdi>'
