@@ -94,12 +94,13 @@ def test_ask_stream_and_open_a_citation(page, browser_settings):
     pg = page.page
     assert pg.evaluate("document.documentElement.dir") == "rtl"
     page.ask(TRUST_QUESTION)
-    chip = pg.locator(".pr-chip").first
+    chip = pg.locator("#pr-chat a.pr-cite").first  # the [1] in the answer's text
     chip.wait_for(state="visible", timeout=60_000)
     answer = pg.locator("#pr-chat .message-row").last
     assert "[1]" in answer.inner_text()
     assert "شفافیت" in answer.inner_text()
-    assert chip.inner_text().startswith("[1]")
+    assert chip.inner_text() == "[1]"
+    assert pg.locator(".pr-chip").filter(visible=True).count() == 0  # no buttons repeating the links
 
     chip.click()
     mark = pg.locator("#pr-source mark")
@@ -144,8 +145,10 @@ def test_hostile_document_shows_as_text(page):
     pg = page.page
     # Cited in the chat: the answer quotes the sentence with the <script> in it.
     page.ask(HOSTILE_QUESTION)
-    chip = pg.locator(".pr-chip", has_text="راهنمای بحران").first
-    chip.wait_for(state="visible", timeout=60_000)
+    answer = pg.locator("#pr-chat .message-row").last
+    sync_api.expect(answer).to_contain_text("راهنمای بحران", timeout=60_000)  # its sources list
+    chip = answer.locator("a.pr-cite").first
+    chip.wait_for(state="visible", timeout=30_000)
     chip.click()
     pg.locator("#pr-source mark").wait_for(timeout=30_000)
     source = pg.locator("#pr-source").inner_text()
@@ -254,8 +257,9 @@ def test_index_tab_upload_and_rebuild(browser, tmp_path_factory, home):
         assert len(get_service(settings).assistant().index.documents) == 2
         pg.get_by_role("tab", name="گفت‌وگو").click()
         page.ask("رازداری حرفه‌ای یعنی چه؟")
-        chip = pg.locator(".pr-chip", has_text="اخلاق حرفه‌ای").first
-        chip.wait_for(state="visible", timeout=60_000)
+        answer = pg.locator("#pr-chat .message-row").last
+        sync_api.expect(answer).to_contain_text("اخلاق حرفه‌ای", timeout=60_000)  # cited in its sources
+        answer.locator("a.pr-cite").first.wait_for(state="visible", timeout=30_000)
         assert page.outside_requests() == []
     finally:
         page.close()
@@ -266,7 +270,7 @@ def test_follow_up_is_read_against_the_conversation(page, browser_settings):
     """«دومی یعنی چه؟» after the pillars: the chat shows how it was read and cites the second pillar."""
     pg = page.page
     page.ask(TRUST_QUESTION)
-    pg.locator(".pr-chip").first.wait_for(state="visible", timeout=90_000)
+    pg.locator("#pr-chat a.pr-cite").first.wait_for(state="visible", timeout=90_000)
     expected = get_service(browser_settings).assistant().ask("دومی یعنی چه؟", history=[TRUST_QUESTION])
     assert expected.resolved_question != "دومی یعنی چه؟" and not expected.abstained
 

@@ -59,9 +59,10 @@ def _ask(page: Page, question: str) -> None:
     page.ask(question)
     sync_api.expect(rows).to_have_count(before + 2, timeout=90_000)
     answer = rows.nth(before + 1)
-    sync_api.expect(answer).not_to_contain_text("⏳", timeout=90_000)
+    sync_api.expect(answer).not_to_contain_text("در حال جستجو", timeout=90_000)
     sync_api.expect(answer).not_to_contain_text("▍", timeout=90_000)
-    page.page.locator(".pr-chip").first.wait_for(state="visible", timeout=90_000)
+    done = answer.locator("a.pr-cite").or_(page.page.locator(".pr-chip"))  # its [n] linked, or related
+    done.first.wait_for(state="visible", timeout=90_000)
 
 
 def _asked(settings: Settings, question: str, history: list[str] | None = None) -> None:
@@ -333,7 +334,7 @@ def test_changed_document_opens_the_quoted_version(browser, server, desk_setting
             "new build not served in 10 s"
         )
 
-        page.page.locator(".pr-chip").first.click()
+        page.page.locator("#pr-chat .message-row").last.locator("a.pr-cite").first.click()
         source = page.page.locator("#pr-source")
         source.locator(".pr-changed").wait_for(timeout=30_000)
         assert "Whole document" in source.inner_text() or "نسخهٔ کنونی" in source.inner_text()
@@ -370,9 +371,15 @@ def test_transcript_cites_its_time_and_a_slide_its_number(browser, media_server)
     try:
         pg = page.page
         page.ask("سازمان در ساعت نخست بحران چه باید بکند؟")
-        chip = pg.locator(".pr-chip", has_text="ارتباطات بحران").first
+        answer = pg.locator("#pr-chat .message-row").last
+        sync_api.expect(answer).to_contain_text("ارتباطات بحران", timeout=90_000)  # its sources list
+        # the first [n] under that document, its time beside it (mm:ss–mm:ss)
+        chip = answer.locator(
+            "xpath=.//strong[contains(., 'ارتباطات بحران')]/following::a[@class='pr-cite'][1]"
+        )
         chip.wait_for(state="visible", timeout=90_000)
-        assert re.search(r"\d\d:\d\d–\d\d:\d\d", chip.inner_text()), chip.inner_text()  # mm:ss–mm:ss
+        line = chip.evaluate("a => a.nextSibling.textContent")
+        assert re.search(r"\d\d:\d\d–\d\d:\d\d", line), line
         chip.click()
         link = pg.locator("#pr-source .pr-location a")
         link.wait_for(timeout=30_000)
@@ -382,10 +389,14 @@ def test_transcript_cites_its_time_and_a_slide_its_number(browser, media_server)
         page.shot("transcript_citation.png")
 
         page.ask("در ساختار هرم وارونه مهم‌ترین اطلاعات خبر کجا می‌آید؟")
-        slide_chip = pg.locator(".pr-chip", has_text="اسلاید").first
-        slide_chip.wait_for(state="visible", timeout=90_000)
-        assert "اسلاید 3" in slide_chip.inner_text()
-        slide_chip.click()
+        answer = pg.locator("#pr-chat .message-row").last
+        sync_api.expect(answer).to_contain_text("اسلاید", timeout=90_000)
+        slide_chip = answer.locator(
+            "xpath=.//a[@class='pr-cite'][contains(following-sibling::text()[1], 'اسلاید')]"
+        )
+        slide_chip.first.wait_for(state="visible", timeout=90_000)
+        assert "اسلاید 3" in slide_chip.first.evaluate("a => a.nextSibling.textContent")
+        slide_chip.first.click()
         sync_api.expect(pg.locator("#pr-source .pr-location")).to_contain_text("اسلاید 3", timeout=30_000)
         page.shot("slide_citation.png")
         assert page.outside_requests() == []

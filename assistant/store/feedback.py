@@ -17,7 +17,7 @@ from typing import IO, Any
 from . import Store
 from .export import BOM, spreadsheet_safe
 
-COLUMNS = ("kind", "created_at", "question", "rating", "answer", "citations", "count")
+COLUMNS = ("kind", "created_at", "question", "rating", "answer", "citations", "count", "comment")
 
 
 def _stamp(value: Any) -> str:
@@ -39,11 +39,13 @@ class FeedbackStore:
         *,
         vote_key: str | None = None,
         answer_id: int | None = None,
+        comment: str | None = None,
     ) -> int:
         """Store a reader's rating (+1 or -1); with ``vote_key`` a second vote replaces the first."""
         return self.store.rate(
-            rating, answer_id=answer_id, question=question, answer=answer_dict, vote_key=vote_key
-        )
+            rating, answer_id=answer_id, question=question, answer=answer_dict, vote_key=vote_key,
+            comment=comment,
+        )  # fmt: skip
 
     def retract(self, vote_key: str) -> bool:
         return self.store.retract(vote_key)
@@ -63,6 +65,7 @@ class FeedbackStore:
                 "answer": str(r.answer.get("answer", "")),
                 "citations": json.dumps(r.answer.get("citations", []), ensure_ascii=False),
                 "count": 1,
+                "comment": r.comment,
             }
             for r in self.store.ratings()
         ]
@@ -76,6 +79,7 @@ class FeedbackStore:
                 "answer": g.answer_text,
                 "citations": "[]",
                 "count": g.count,
+                "comment": "",
             }
             for g in gaps
         ]
@@ -107,6 +111,7 @@ class FeedbackStore:
                     spreadsheet_safe(r["answer"]),
                     r["citations"],
                     r["count"],
+                    spreadsheet_safe(r["comment"]),
                 ]
             )
         return len(rows)

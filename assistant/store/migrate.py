@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .engine import StoreError, open_engine, safe_url
 
 #: the newest revision in ``migrations/versions`` (a test keeps the two in step)
-HEAD = "0003"
+HEAD = "0004"
 BASELINE = "0001"
 SCRIPTS = Path(__file__).resolve().parent / "migrations"
 _ADVISORY_LOCK = 0x50524153  # any constant; PostgreSQL serializes every instance's upgrade on it

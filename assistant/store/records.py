@@ -58,6 +58,7 @@ class Rating:
     rating: int
     answer_id: int | None
     answer: dict[str, Any]
+    comment: str = ""  # what the student wrote with a thumbs-down
 
 
 @dataclass(frozen=True)

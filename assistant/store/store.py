@@ -157,12 +157,13 @@ class Store:
         question: str = "",
         answer: Mapping[str, Any] | None = None,
         vote_key: str | None = None,
+        comment: str | None = None,
     ) -> int:
         """Store a thumb (+1 / -1); returns the rating's id.
 
         Give ``answer_id`` for a logged answer, or the ``question`` and
         ``answer`` dict when logging is off.  With ``vote_key`` a second vote
-        replaces the first.
+        replaces the first.  A thumbs-down may carry a short ``comment``.
         """
         if rating not in (1, -1) or isinstance(rating, bool):
             raise ValueError(f"rating must be +1 or -1, not {rating!r}")
@@ -172,7 +173,7 @@ class Store:
                 if found is None:
                     raise StoreError(f"این پاسخ ثبت نشده است. / No logged answer {answer_id}.")
                 question = question or found[0]
-            return insert_rating(conn, rating, answer_id, question, answer, vote_key)
+            return insert_rating(conn, rating, answer_id, question, answer, vote_key, comment=comment)
 
     def retract(self, vote_key: str) -> bool:
         """Remove a vote the reader took back (clicked the same thumb again)."""
@@ -196,6 +197,7 @@ class Store:
                 rating=r["rating"],
                 answer_id=r["answer_id"],
                 answer=dict(r["logged_json"] or r["answer_json"] or {}),
+                comment=r["comment"] or "",
             )
             for r in rows
         ]

@@ -65,6 +65,7 @@ ratings = Table(
     Column("answer_json", _Json, nullable=True),
     # sha256 of the caller's key (e.g. session + message): one vote per key, no session id in clear
     Column("vote_key", String(64), nullable=True, unique=True),
+    Column("comment", Text, nullable=True),  # a student's few words on a thumbs-down (issue 17)
     CheckConstraint("rating IN (-1, 1)", name="rating_is_plus_or_minus_one"),
 )
 

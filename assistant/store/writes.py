@@ -14,6 +14,8 @@ from .engine import storable, upsert
 from .records import now_utc
 from .tables import gaps, ratings
 
+COMMENT_MAX_CHARS = 500  # a short comment on a thumbs-down, not an essay
+
 
 def gap_text(question: str) -> str:
     """The wording two askings of one gap share: normalized, whitespace collapsed, case folded."""
@@ -32,6 +34,7 @@ def insert_rating(
     answer: Mapping[str, Any] | None,
     vote_key: str | None,
     created_at: datetime | None = None,
+    comment: str | None = None,
 ) -> int:
     row = {
         "answer_id": answer_id,
@@ -41,8 +44,10 @@ def insert_rating(
         "answer_json": None if answer_id is not None else dict(answer or {}),
         "vote_key": None if vote_key is None else sha256(vote_key),
     }
+    if comment is not None:  # None: no say (the import of the old table runs before the column exists)
+        row["comment"] = (comment.strip()[:COMMENT_MAX_CHARS] or None) if rating == -1 else None
     stmt = upsert(conn.engine, ratings).values(**row)
-    replaced = ("answer_id", "created_at", "question", "rating", "answer_json")
+    replaced = [k for k in row if k != "vote_key"]
     stmt = stmt.on_conflict_do_update(
         index_elements=[ratings.c.vote_key], set_={k: stmt.excluded[k] for k in replaced}
     )

@@ -93,6 +93,7 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
         if gate is not None:
             wire_gate(service, gate, tabs, desk, admin, js=KEYS_JS)
         blocks.load(lambda: overview(service), None, overview_outputs, api_visibility="private")
+        blocks.load(*chat.restore, api_visibility="private")  # the conversation this browser kept
         gr.api(
             _api(service), api_name="ask", concurrency_limit=settings.max_queue, concurrency_id="questions"
         )

@@ -1,9 +1,11 @@
-"""The «گفت‌وگو» tab: students ask; answers stream in with numbered citation buttons.
+"""The «گفت‌وگو» tab: students ask; answers stream in, each ``[n]`` in them a link to its source.
 
-A button opens the cited paragraph (from the version of the document that was
-quoted) with the quote marked.  Abstentions say so and list the nearest
-passages as *related*, never as citations.  The conversation is kept, so a
-follow-up ("دومی یعنی چه؟") is read against the previous turns.
+A link (or a button under the chat) opens the cited paragraph (from the
+version of the document that was quoted) with the quote marked; on a phone it
+opens in a drawer over the lower half of the screen.  Abstentions say so and
+list the nearest passages as *related*, never as citations.  The conversation
+is read against the previous turns ("دومی یعنی چه؟"), kept in the student's own
+browser (it survives a reload), started afresh, or downloaded as Markdown.
 """
 
 from __future__ import annotations
@@ -18,21 +20,16 @@ import gradio as gr
 from ..core.errors import QuestionError
 from ..core.inputs import keep_recent
 from ..core.records import Answer, Turn
-from . import passages, render
-from .render import Chip
-from .service import Service, error_text
-from .widgets import table, warn
+from . import chat_layout, keep, passages, render
+from .chat_layout import MAX_CHIPS, Layout
+from .render import DONE, WARN, Chip
+from .service import Reply, Service, error_text
+from .widgets import warn
 
-EXAMPLES = [
-    "ارکان اعتماد در روابط عمومی کدام‌اند؟",
-    "شفافیت به چه معناست؟",
-    "چه عواملی باعث از دست رفتن اعتماد به سازمان می‌شود؟",
-]
-MAX_CHIPS = 8  # citation/related buttons under the chat (top_k is 5 by default)
 MAX_TURNS = 6  # earlier questions a follow-up may lean on
 STREAM_MAX_FRAMES = 40  # an extractive answer appears word by word, in at most ~1.2 s
 STREAM_DELAY_S = 0.03
-SEARCHING = "⏳ در حال جستجو در منابع… (searching the sources…)"
+SEARCHING = "… در حال جستجو در منابع (searching the sources…)"
 
 
 @dataclass
@@ -40,8 +37,9 @@ class ChatTab:
     """The components other tabs wire to (the Sources tab opens a cited document whole)."""
 
     whole_btn: gr.Button
-    open_doc: gr.State
+    open_doc: gr.State  # {"doc_id", "start", "end"} of the citation opened, when its version is current
     answer_table: gr.Dataframe
+    restore: tuple  # (fn, inputs, outputs) for the page's load event: the kept conversation back
 
 
 def client_key(request: gr.Request | None) -> str:
@@ -59,8 +57,10 @@ def chips_caption(answer: Answer | None) -> str:
     if answer is None or (answer.abstained and not answer.related):
         return ""
     if answer.abstained:
-        return "**مطالب مرتبط** (استناد نیستند؛ برای دیدن متن بزنید) · related passages, not citations"
-    return "**استنادها** — برای دیدن بند منبع روی شماره بزنید · citations: click to open the source"
+        related = "related passages, not citations"
+        return f"**مطالب مرتبط** (استناد نیستند؛ برای دیدن متن بزنید) · {render.ltr(related, markdown=True)}"
+    tap = "tap a [n] in the answer to open its source"
+    return f"برای دیدن بند منبع روی هر [n] در پاسخ بزنید · {render.ltr(tap, markdown=True)}"
 
 
 def stream_frames(answer: Answer) -> list[str]:
@@ -70,88 +70,10 @@ def stream_frames(answer: Answer) -> list[str]:
     return [render.answer_markdown(answer, " ".join(words[:i])) for i in range(step, len(words), step)]
 
 
-@dataclass
-class _Layout:
-    """The chat tab's visible components, created in page order."""
-
-    chatbot: gr.Chatbot
-    chips_md: gr.Markdown
-    chips: list[gr.Button]
-    question_box: gr.Textbox
-    ask_btn: gr.Button
-    status: gr.Markdown
-    source_view: gr.HTML
-    whole_btn: gr.Button
-    answer_table: gr.Dataframe
-    answers: gr.State  # chat message index → Reply (the answer and its log id)
-    turns: gr.State  # the conversation's answers, oldest first
-    chips_now: gr.State  # the Chip of each visible button
-    open_doc: gr.State  # the document a citation opened, for the whole-document button
-
-
-def _layout(max_question_chars: int) -> _Layout:
-    states = {
-        "answers": gr.State({}),
-        "turns": gr.State([]),
-        "chips_now": gr.State([]),
-        "open_doc": gr.State(""),
-    }
-    with gr.Row(elem_id="pr-main-row"):
-        with gr.Column(scale=3):
-            chatbot = gr.Chatbot(
-                label="گفت‌وگو",
-                rtl=True,
-                height=460,
-                latex_delimiters=[],
-                buttons=["copy", "copy_all"],
-                feedback_options=("Like", "Dislike"),
-                placeholder="پرسش خود را دربارهٔ روابط عمومی بنویسید؛ پاسخ با شمارهٔ منبع می‌آید.",
-                elem_id="pr-chat",
-            )
-            chips_md = gr.Markdown(rtl=True, elem_id="pr-chips-caption")
-            with gr.Row(elem_id="pr-chips"):
-                chips = [
-                    gr.Button("", visible=False, size="sm", elem_classes=["pr-chip"])
-                    for _ in range(MAX_CHIPS)
-                ]
-            with gr.Row():
-                question_box = gr.Textbox(
-                    label="پرسش",
-                    placeholder="مثلاً: ارکان اعتماد در روابط عمومی کدام‌اند؟",
-                    rtl=True,
-                    lines=1,
-                    max_lines=4,
-                    max_length=max_question_chars,
-                    scale=5,
-                    autofocus=True,
-                    elem_id="pr-question",
-                )
-                ask_btn = gr.Button("بپرس", variant="primary", scale=1, elem_id="pr-ask")
-            status = gr.Markdown(rtl=True, elem_id="pr-status")
-            gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question_box], label="نمونه پرسش‌ها")
-        with gr.Column(scale=2):
-            source_view = gr.HTML(passages.PLACEHOLDER_SOURCE, label="منبع", elem_id="pr-source")
-            with gr.Row():
-                whole_btn = gr.Button("نمایش کل سند / whole document", size="sm", elem_id="pr-whole")
-            with gr.Accordion("جمله به جمله: کدام منبع کدام ادعا را پشتیبانی می‌کند", open=False):
-                answer_table = table(render.ANSWER_HEADERS, "pr-answer-table", [35, 10, 45, 10], 420)
-    return _Layout(
-        chatbot=chatbot,
-        chips_md=chips_md,
-        chips=chips,
-        question_box=question_box,
-        ask_btn=ask_btn,
-        status=status,
-        source_view=source_view,
-        whole_btn=whole_btn,
-        answer_table=answer_table,
-        **states,
-    )
-
-
-def _show(ui: _Layout, answer: Answer | None) -> dict:
+def _show(ui: Layout, answer: Answer | None) -> dict:
     """The buttons, caption and table for one answer (the newest, or one clicked in the chat)."""
-    chips_now = render.chips_for(answer, MAX_CHIPS)
+    # Buttons only for an abstention's related passages: a citation is its own [n] link in the answer.
+    chips_now = render.chips_for(answer, MAX_CHIPS) if answer is not None and answer.abstained else []
     return {
         ui.chips_now: chips_now,
         ui.chips_md: chips_caption(answer),
@@ -160,9 +82,17 @@ def _show(ui: _Layout, answer: Answer | None) -> dict:
     }
 
 
+def _kept_turns(answers: dict) -> list[keep.KeptTurn]:
+    """The answered turns of the chat window, oldest first, as the browser keeps them."""
+    return [
+        keep.KeptTurn(r.answer.question, r.answer, r.log_id)
+        for _, r in sorted((answers or {}).items(), key=lambda item: item[0])
+    ]
+
+
 def _respond(
     service: Service,
-    ui: _Layout,
+    ui: Layout,
     question: str,
     history: list,
     answers: dict,
@@ -176,7 +106,7 @@ def _respond(
         query = service.query(question, earlier)  # the one check of what was typed
     except QuestionError as exc:
         warn(str(exc))
-        yield {ui.status: f"⚠️ {render.md_escape(exc)}"}
+        yield {ui.status: render.said_error(exc)}
         return
     history += [
         {"role": "user", "content": render.md_escape(query.question)},
@@ -195,82 +125,154 @@ def _respond(
     except Exception as exc:
         message = error_text(exc)
         warn(message)
-        history[-1] = {"role": "assistant", "content": f"⚠️ {render.md_escape(message)}"}
-        yield {ui.chatbot: list(history), ui.status: f"⚠️ {render.md_escape(message)}"}
+        history[-1] = {"role": "assistant", "content": f"{WARN} {render.md_escape(message)}"}
+        yield {ui.chatbot: list(history), ui.status: render.said_error(message)}
         return
     answer = reply.answer
     for frame in [] if draft else stream_frames(answer):  # quoted answers appear word by word too
         history[-1] = {"role": "assistant", "content": frame}
         yield {ui.chatbot: list(history)}  # a copy per frame: each frame is its own state
         time.sleep(STREAM_DELAY_S)
-    history[-1] = {"role": "assistant", "content": render.answer_markdown(answer)}
+    history[-1] = {"role": "assistant", "content": keep.chat_message(answer)}
+    answers = {**(answers or {}), len(history) - 1: reply}
     yield {
         ui.chatbot: list(history),
-        ui.answers: {**(answers or {}), len(history) - 1: reply},
+        ui.answers: answers,
         ui.turns: [*(turns or []), answer][-MAX_TURNS:],
         ui.source_view: passages.PLACEHOLDER_SOURCE,
+        ui.kept: keep.to_saved(_kept_turns(answers)),
         **_show(ui, answer),
     }
 
 
-def _open_chip(service: Service, i: int, chips_now: list[Chip]):
-    """The cited paragraph of button ``i``, and its document id when that version is current."""
-    if not chips_now or i >= len(chips_now):
-        return passages.PLACEHOLDER_SOURCE, ""
-    chip = chips_now[i]
+def _opened(service: Service, chip: Chip) -> tuple[str, dict]:
+    """A citation's paragraph, and where it sits in its document when that version is current."""
     try:
         source = service.open_citation(chip.citation)
     except Exception as exc:
-        return render.error_html(error_text(exc)), ""
-    return passages.source_html(chip, source), chip.citation.doc_id if source.current else ""
+        return render.error_html(error_text(exc)), {}
+    c = chip.citation
+    where = {"doc_id": c.doc_id, "start": c.start, "end": c.end} if source.current else {}
+    if where and (source.changed or chip.kind == "related"):
+        where = {"doc_id": c.doc_id}  # the current text differs, or nothing was quoted: no mark
+    return passages.source_html(chip, source), where
 
 
-def _on_select(ui: _Layout, answers: dict, evt: gr.SelectData):
+def _open_chip(service: Service, i: int, chips_now: list[Chip]):
+    """The cited paragraph of button ``i``."""
+    if not chips_now or i >= len(chips_now):
+        return passages.PLACEHOLDER_SOURCE, {}
+    return _opened(service, chips_now[i])
+
+
+def _open_cite(service: Service, key: str, answers: dict):
+    """``[n]`` clicked in chat message ``m`` (``key`` is "m:n", from the page's script)."""
+    try:
+        msg, n = (int(part) for part in (key or "").split(":", 1))
+    except ValueError:
+        return passages.PLACEHOLDER_SOURCE, {}
+    reply = (answers or {}).get(msg)
+    found = [c for c in reply.answer.citations if c.n == n] if reply is not None else []
+    if not found:
+        return render.error_html("این استناد دیگر در این گفت‌وگو نیست. / That citation is gone."), {}
+    return _opened(service, Chip("citation", found[0]))
+
+
+def _on_select(ui: Layout, answers: dict, evt: gr.SelectData):
     """Clicking an earlier answer brings its citations back under the chat."""
     index = evt.index if isinstance(evt.index, int) else evt.index[0]
     reply = (answers or {}).get(index)
     return _show(ui, reply.answer) if reply is not None else {}
 
 
-def _on_like(service: Service, answers: dict, data: gr.LikeData, request: gr.Request) -> str:
+def _on_like(service: Service, answers: dict, data: gr.LikeData, request: gr.Request):
+    """A thumb stored; a thumbs-down opens the comment box for that answer."""
     index = data.index if isinstance(data.index, int) else data.index[0]
     reply = (answers or {}).get(index)
     if reply is None:
-        return "⚠️ این پیام پاسخی برای ارزیابی ندارد. / Nothing to rate in this message."
+        return (
+            render.said(WARN, "این پیام پاسخی برای ارزیابی ندارد.", "Nothing to rate here."),
+            gr.Row(),
+            None,
+        )
     rating = {True: 1, False: -1}.get(data.liked)  # type: ignore[call-overload]
     try:
         service.rate(reply, rating, f"{client_key(request)}:{index}")
     except Exception as exc:
-        return f"⚠️ {render.md_escape(error_text(exc))}"
+        return render.said_error(error_text(exc)), gr.Row(), None
     if rating == 1:
-        return "👍 سپاس از بازخورد شما. / Thanks for your feedback."
+        return (
+            render.said(DONE, "سپاس از بازخورد شما.", "Thanks for your feedback."),
+            gr.Row(visible=False),
+            None,
+        )
     if rating == -1:
-        return "👎 سپاس؛ بازخورد شما ثبت شد. / Thanks; your feedback was recorded."
-    return "بازخورد برداشته شد. / Feedback removed."
+        fa = "سپاس؛ بازخورد شما ثبت شد. اگر بخواهید بنویسید چه چیزی درست نبود."
+        return (
+            render.said(DONE, fa, "Thanks; recorded. Say what was wrong if you like."),
+            gr.Row(visible=True),
+            index,
+        )
+    return render.said("", "بازخورد برداشته شد.", "Feedback removed."), gr.Row(visible=False), None
+
+
+def _send_comment(service: Service, answers: dict, index, comment: str, request: gr.Request):
+    """The thumbs-down again, now with the student's words (the same vote key: it replaces the first)."""
+    reply = (answers or {}).get(index) if isinstance(index, int) else None
+    if reply is None or not (comment or "").strip():
+        return render.said(WARN, "نظری برای ثبت نیست.", "Nothing to send."), gr.Row(), comment
+    try:
+        service.rate(reply, -1, f"{client_key(request)}:{index}", comment=comment)
+    except Exception as exc:
+        return render.said_error(error_text(exc)), gr.Row(), comment
+    return render.said(DONE, "نظر شما ثبت شد.", "Your comment was recorded."), gr.Row(visible=False), ""
+
+
+def _restore(ui: Layout, kept: object) -> dict:
+    """The conversation this browser kept, rendered anew (nothing of it was on the server)."""
+    turns = keep.from_saved(kept)
+    history = keep.chat_history(turns)
+    answers = {2 * i + 1: Reply(t.answer, t.log_id) for i, t in enumerate(turns)}
+    last = turns[-1].answer if turns else None
+    return {
+        ui.chatbot: history,
+        ui.answers: answers,
+        ui.turns: [t.answer for t in turns][-MAX_TURNS:],
+        **_show(ui, last),
+    }
 
 
 def _cleared() -> list:
-    return [{}, [], [], "", passages.PLACEHOLDER_SOURCE, "", [], *chip_buttons([])]
+    empty = keep.to_saved([])  # not None: Gradio leaves the browser's storage as it was for None
+    return [{}, [], [], "", passages.PLACEHOLDER_SOURCE, {}, [], empty, *chip_buttons([])]
+
+
+def _export(answers: dict) -> str:
+    turns = _kept_turns(answers)
+    return keep.conversation_markdown(turns) if turns else ""
 
 
 def build_chat_tab(service: Service) -> ChatTab:
     """Layout, then the events; the handlers above get the service and layout bound (Gradio's demo idiom)."""
-    ui = _layout(service.settings.max_question_chars)
+    ui = chat_layout.layout(service.settings.max_question_chars)
     private = {"api_visibility": "private"}
 
     # Gradio passes gr.Request / gr.LikeData / gr.SelectData by the parameter's annotation,
-    # which it cannot read through functools.partial: these three stay typed closures.
+    # which it cannot read through functools.partial: these stay typed closures.
     def respond(question: str, history: list, answers: dict, turns: list, request: gr.Request):
         yield from _respond(service, ui, question, history, answers, turns, request)
 
     def on_select(answers: dict, evt: gr.SelectData) -> dict:
         return _on_select(ui, answers, evt)
 
-    def on_like(answers: dict, data: gr.LikeData, request: gr.Request) -> str:
+    def on_like(answers: dict, data: gr.LikeData, request: gr.Request):
         return _on_like(service, answers, data, request)
 
+    def send_comment(answers: dict, index, comment: str, request: gr.Request):
+        return _send_comment(service, answers, index, comment, request)
+
     outputs = [ui.chatbot, ui.question_box, ui.status, ui.answers, ui.turns, ui.chips_now, ui.chips_md]
-    outputs += [ui.source_view, ui.answer_table, *ui.chips]
+    outputs += [ui.source_view, ui.answer_table, ui.kept, *ui.chips]
     for trigger in (ui.question_box.submit, ui.ask_btn.click):
         trigger(
             respond,
@@ -280,11 +282,21 @@ def build_chat_tab(service: Service) -> ChatTab:
             concurrency_id="questions",
             **private,
         )
+    opened = [ui.source_view, ui.open_doc]
     for i, chip in enumerate(ui.chips):
-        chip.click(partial(_open_chip, service, i), [ui.chips_now], [ui.source_view, ui.open_doc], **private)
+        chip.click(partial(_open_chip, service, i), [ui.chips_now], opened, **private)
+    ui.cite_btn.click(partial(_open_cite, service), [ui.cite_key, ui.answers], opened, **private)
     shown = [ui.chips_now, ui.chips_md, ui.answer_table, *ui.chips]
     ui.chatbot.select(on_select, [ui.answers], shown, **private)
     cleared = [ui.answers, ui.turns, ui.chips_now, ui.chips_md, ui.source_view, ui.open_doc, ui.answer_table]
-    ui.chatbot.clear(_cleared, None, [*cleared, *ui.chips], **private)
-    ui.chatbot.like(on_like, [ui.answers], [ui.status], **private)
-    return ChatTab(whole_btn=ui.whole_btn, open_doc=ui.open_doc, answer_table=ui.answer_table)
+    cleared += [ui.kept, *ui.chips]
+    ui.chatbot.clear(_cleared, None, cleared, **private)
+    ui.new_btn.click(lambda: [[], *_cleared()], None, [ui.chatbot, *cleared], **private)
+    ui.chatbot.like(on_like, [ui.answers], [ui.status, ui.comment_row, ui.disliked], **private)
+    comment = [ui.answers, ui.disliked, ui.comment_box]
+    ui.comment_btn.click(send_comment, comment, [ui.status, ui.comment_row, ui.comment_box], **private)
+    ui.export_btn.click(_export, [ui.answers], [ui.export_text], **private).then(
+        None, [ui.export_text], None, js="(t) => window.prDownload(t, 'conversation.md')"
+    )
+    restore = (partial(_restore, ui), [ui.kept], [ui.chatbot, ui.answers, ui.turns, *shown])
+    return ChatTab(ui.whole_btn, ui.open_doc, ui.answer_table, restore)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from ..core.records import Citation, Document, QuotedSource
-from .render import Chip, esc, location_label, ltr
+from ..core.records import Citation, Document, QuotedSource, Segment
+from .render import WARN, Chip, clock, esc, location_label, ltr
 
 CONTEXT_MAX_CHARS = 1500  # cap on the paragraph shown around a quote (PDFs have few blank lines)
 _PARA_BREAK = re.compile(r"\n[ \t\r]*\n")
@@ -26,8 +26,8 @@ def location_html(c: Citation) -> str:
     url = getattr(c, "url", "") or ""
     if url.startswith(("http://", "https://", "/")) and getattr(c, "start_s", None) is not None:
         link = f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{ltr(label)}</a>'
-        return f'<div class="pr-location">⏱ زمان در ضبط: {link}</div>'
-    return f'<div class="pr-location">📍 {ltr(label)}</div>'
+        return f'<div class="pr-location">▶ زمان در ضبط: {link}</div>'
+    return f'<div class="pr-location">جای نقل: {ltr(label)}</div>'
 
 
 # --------------------------------------------------------------------------- sources
@@ -59,19 +59,18 @@ def doc_meta_html(doc: Document | None, fallback: Citation | None = None) -> str
     speaker = (doc.speaker if doc else "") or (fallback.speaker if fallback else "")
     role = doc.speaker_role if doc else ""
     dates = [d for d in ((doc.date_jalali, doc.date) if doc else (fallback.date if fallback else "",)) if d]
-    rows = [f'<h3 class="pr-title" style="margin:0.2em 0">{esc(title or "بی‌عنوان")}</h3>']
+    rows = [f'<h3 class="pr-title" dir="auto" style="margin:0.2em 0">{esc(title or "بی‌عنوان")}</h3>']
     meta = []
     if speaker:
-        meta.append(f"<b>سخنران:</b> {esc(speaker)}" + (f" <small>({esc(role)})</small>" if role else ""))
+        role_html = f" <small>(<bdi>{esc(role)}</bdi>)</small>" if role else ""
+        meta.append(f"<b>سخنران:</b> <bdi>{esc(speaker)}</bdi>{role_html}")
     if dates:
         meta.append(
             "<b>تاریخ:</b> "
             + " / ".join(f'<span style="white-space:nowrap">{ltr(d)}</span>' for d in dict.fromkeys(dates))
         )
-    if doc is not None:
-        if doc.kind:
-            meta.append(f"<b>نوع:</b> {esc(doc.kind)}")
-        meta.append(f"<b>منبع:</b> {ltr(doc.source)}")
+    if doc is not None and doc.kind:
+        meta.append(f"<b>نوع:</b> <bdi>{esc(doc.kind)}</bdi>")
     if meta:
         rows.append(
             '<div class="pr-meta" style="opacity:0.85;line-height:1.9">' + " · ".join(meta) + "</div>"
@@ -92,13 +91,14 @@ def _passage(doc: Document, c: Citation, mark: bool) -> tuple[str, str]:
 def _changed_notice(source: QuotedSource) -> str:
     if source.current is None:
         return (
-            '<div class="pr-changed" role="note">⚠️ این سند دیگر در پیکره نیست؛ متن زیر همان نسخه‌ای است که '
+            f'<div class="pr-changed" role="note">{WARN} این سند دیگر در پیکره نیست؛ '
+            "متن زیر همان نسخه‌ای است که "
             "نقل شد. <small>(The document has left the corpus; this is the version that was quoted.)"
             "</small></div>"
         )
     when = f" در {ltr(source.changed_at)}" if source.changed_at else ""
     return (
-        '<div class="pr-changed" role="note">⚠️ این سند پس از نقل تغییر کرده است'
+        f'<div class="pr-changed" role="note">{WARN} این سند پس از نقل تغییر کرده است'
         f"{when}؛ متن زیر همان نسخه‌ای است که نقل شد و «نمایش کل سند» نسخهٔ کنونی را نشان می‌دهد. "
         "<small>(This document changed after it was quoted; shown is the quoted version. "
         "“Whole document” shows the current version.)</small></div>"
@@ -134,20 +134,52 @@ def source_html(chip: Chip, source: QuotedSource) -> str:
     )
 
 
+def _recording_html(doc: Document) -> str:
+    url = doc.recording_url or doc.url
+    if not url.startswith(("http://", "https://")):
+        return ""
+    link = f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{ltr(url)}</a>'
+    return f'<div class="pr-meta">▶ ضبط / recording: {link}</div>'
+
+
+def _cue_label(segment: Segment) -> str:
+    if segment.start_s is not None:
+        end = segment.end_s if segment.end_s is not None else segment.start_s
+        return f'<span class="pr-cue" dir="ltr">[{clock(segment.start_s)}–{clock(end)}]</span>'
+    if segment.slide is not None:
+        return f'<span class="pr-cue">[اسلاید <bdi>{segment.slide}</bdi>]</span>'
+    return ""
+
+
+def document_body_html(doc: Document, mark: tuple[int, int] | None = None) -> str:
+    """The document's body, escaped: front matter left out (the header shows it), each transcript cue
+    or slide led by its time or number, ``mark`` (offsets into ``doc.text``) in ``<mark id="pr-mark">``."""
+    start = doc.body_start
+    tags: list[tuple[int, int, str]] = []  # (offset, order at that offset, html): close, cue, open
+    for seg in doc.segments:
+        label = _cue_label(seg)
+        if label and seg.start >= start:  # each cue on its own line, led by its time
+            fresh = seg.start == start or doc.text[seg.start - 1] == "\n"
+            tags.append((seg.start, 1, label if fresh else "<br>" + label))
+    if mark and start <= mark[0] < mark[1] <= len(doc.text):
+        tags += [(mark[0], 2, '<mark id="pr-mark">'), (mark[1], 0, "</mark>")]
+    out, at = [], start
+    for offset, _, tag in sorted(tags):
+        out += [esc(doc.text[at:offset]), tag]
+        at = offset
+    out.append(esc(doc.text[at:]))
+    return "".join(out)
+
+
 def document_html(doc: Document, mark: tuple[int, int] | None = None) -> str:
-    """A whole document, escaped, optionally with one span marked (the review tab's highlight)."""
+    """A whole document: its front matter as a header, its body with cue times, one span marked."""
     text = doc.text
-    if mark and 0 <= mark[0] <= mark[1] <= len(text):
-        a, b = mark
-        body = f"{esc(text[:a])}<mark id='pr-mark'>{esc(text[a:b])}</mark>{esc(text[b:])}"
-    else:
-        body = esc(text)
     return (
-        f'<div class="pr-document" dir="rtl" lang="fa">{doc_meta_html(doc)}'
-        f'<div class="pr-meta" style="opacity:0.7">شناسه: <bdi>{esc(doc.doc_id)}</bdi> · '
-        f"{len(text)} نویسه</div>"
-        f'<div class="pr-passage" style="{_PASSAGE_STYLE}max-height:70vh;overflow:auto">'
-        f"{body}</div></div>"
+        f'<div class="pr-document" dir="rtl" lang="fa">{doc_meta_html(doc)}{_recording_html(doc)}'
+        f'<div class="pr-meta" style="opacity:0.7">شناسه: {ltr(doc.doc_id)} · '
+        f"{len(text) - doc.body_start} نویسه</div>"
+        f'<div class="pr-passage" dir="auto" style="{_PASSAGE_STYLE}max-height:70vh;overflow:auto">'
+        f"{document_body_html(doc, mark)}</div></div>"
     )
 
 

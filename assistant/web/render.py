@@ -22,6 +22,11 @@ _MD_BLOCK = re.compile(r"^([#=+\-\[])", re.MULTILINE)  # heading, list, setext l
 _MD_NUMBERED = re.compile(r"^(\d{1,9})([.)])", re.MULTILINE)  # "1." starts a list
 
 
+# Status icons every font has (DejaVu, Vazirmatn): emoji draw as empty boxes on a machine without an
+# emoji font, so an icon only ever stands beside the words that say the same.
+DONE, FAILED, WARN = "✓", "✗", "⚠"
+
+
 @dataclass(frozen=True)
 class Chip:
     """A button under an answer: one of its citations, or a related passage of an abstention."""
@@ -82,13 +87,25 @@ def isolate(text: str) -> str:
     return f"\u2066{text}\u2069" if text else ""
 
 
+def said(icon: str, persian: str, english: str) -> str:
+    """A status line (Markdown): the icon, the Persian words, then the English in its own isolate, so its
+    full stop stays at its end instead of jumping to the right-hand start of the line."""
+    return f"{icon} {persian} / {ltr(english, markdown=True)}".lstrip()
+
+
+def said_error(message: object) -> str:
+    """An error's "فارسی / English" message as a status line (escaped), each half in its own direction."""
+    persian, sep, english = str(message).partition(" / ")
+    return said(WARN, md_escape(persian), english) if sep else f"{WARN} {md_escape(message)}"
+
+
 def clip(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def error_html(message: str) -> str:
-    return f'<div dir="rtl">⚠️ {esc(message)}</div>'
+    return f'<div dir="rtl">{WARN} {esc(message)}</div>'
 
 
 def clock(seconds: float) -> str:
@@ -139,12 +156,26 @@ def answer_markdown(answer: Answer, partial: str | None = None) -> str:
             f"• مرتبط {r.n}: {md_escape(r.title)} — «{md_escape(clip(r.text, 90))}»" for r in answer.related
         ]
     elif not answer.abstained and answer.citations:
-        lines += ["", "**منابع:**"]
-        for c in answer.citations:
-            bits = [md_escape(c.title), md_escape(c.speaker), isolate(md_escape(c.date))]
-            bits.append(isolate(location_label(c)))
-            lines.append(f"[{c.n}] " + " — ".join(b for b in bits if b))
+        lines += ["", "**منابع:**", *sources_lines(answer.citations)]
     return "\n".join(lines)
+
+
+def sources_lines(citations: tuple[Citation, ...] | list[Citation]) -> list[str]:
+    """The sources under an answer by document: its title, speaker and date once, then each passage cited."""
+    groups: dict[str, list[Citation]] = {}
+    for c in citations:
+        groups.setdefault(c.doc_id, []).append(c)
+    lines = []
+    for cited in groups.values():
+        first = cited[0]
+        title = f"**{md_escape(first.title or first.doc_id)}**"
+        bits = [title, md_escape(first.speaker), isolate(md_escape(first.date))]
+        lines.append("• " + " — ".join(b for b in bits if b))
+        for c in cited:
+            where = location_label(c)
+            where = f"{isolate(where)} " if where else ""
+            lines.append(f"[{c.n}] {where}«{md_escape(clip(c.text, 60))}»")
+    return lines
 
 
 def answer_rows(answer: Answer | None) -> list[list[object]]:
@@ -190,7 +221,7 @@ def build_done(report: BuildReport | None) -> str:
     """One line after a rebuild, from the child process's report."""
     report = report or BuildReport()
     docs, chunks, skipped, seconds = report.documents, report.chunks, len(report.skipped), report.seconds
-    return (
-        f"✅ نمایه به‌روز شد: {docs} سند، {chunks} بند، {skipped} فایل کنار گذاشته شد."
-        f" / Index updated: {docs} documents, {chunks} chunks, {skipped} skipped, {seconds:.1f} s."
+    english = f"Index updated: {docs} documents, {chunks} chunks, {skipped} skipped, {seconds:.1f} s."
+    return f"{DONE} نمایه به‌روز شد: {docs} سند، {chunks} بند، {skipped} فایل کنار گذاشته شد. / " + ltr(
+        english, markdown=True
     )

@@ -105,4 +105,13 @@ def citation_choices(answer: Answer | None) -> list[tuple[str, int]]:
 
 
 def topic_rows(topics: list[Topic]) -> list[list[object]]:
-    return [[t.label, t.total, " · ".join(f"{q.text} ({q.count})" for q in t.questions[:8])] for t in topics]
+    """Cells are plain text: each question is its own isolate (U+2068 … U+2069), so an English word
+    or a number in one keeps its place and never pulls the count or the next question out of order."""
+
+    def one(text: str) -> str:
+        return f"\u2068{text}\u2069"
+
+    return [
+        [one(t.label), t.total, " · ".join(f"{one(q.text)} ({q.count})" for q in t.questions[:8])]
+        for t in topics
+    ]

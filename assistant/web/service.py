@@ -347,14 +347,15 @@ class Service(DeskService):
             )
         ]
 
-    def rate(self, reply: Reply, rating: int | None, key: str) -> None:
+    def rate(self, reply: Reply, rating: int | None, key: str, comment: str = "") -> None:
         if rating is None:
             self.store().retract(key)
         else:
             data = None if reply.log_id is not None else reply.answer.to_dict()
             self.store().rate(
-                rating, answer_id=reply.log_id, question=reply.answer.question, answer=data, vote_key=key
-            )
+                rating, answer_id=reply.log_id, question=reply.answer.question, answer=data, vote_key=key,
+                comment=comment,
+            )  # fmt: skip
 
     # ------------------------------------------------------------------ the trainers' desk
 

@@ -49,19 +49,23 @@ def build_sources_tab(
         search_btn = gr.Button("جستجو", scale=1, elem_id="pr-search-btn")
     search_table = table(SEARCH_HEADERS, "pr-search-results", [7, 8, 8, 8, 17, 52], 420)
 
-    def read_document(doc_id: str | None) -> str:
+    def read_document(doc_id: str | None, mark: tuple[int, int] | None = None) -> str:
         if not doc_id:
             return ""
         doc = service.document(doc_id)
         if doc is None:
             return render.error_html("این سند در نمایه نیست. / This document is not in the index.")
-        return passages.document_html(doc)
+        return passages.document_html(doc, mark)
 
-    def open_whole(doc_id: str):
+    def open_whole(opened: dict | None):
+        """The cited document whole, scrolled (by the page's script) to the quote, marked."""
+        doc_id = (opened or {}).get("doc_id") if isinstance(opened, dict) else None
         if not doc_id:
             warn("نخست یک استناد را باز کنید. / Open a citation first.")
             return gr.Tabs(), gr.Dropdown(), gr.HTML()
-        return gr.Tabs(selected="sources"), gr.Dropdown(value=doc_id), read_document(doc_id)
+        span = (opened.get("start"), opened.get("end"))
+        mark = span if all(isinstance(x, int) for x in span) else None
+        return gr.Tabs(selected="sources"), gr.Dropdown(value=doc_id), read_document(doc_id, mark)
 
     def search(query: str, k: float):
         try:
@@ -77,7 +81,7 @@ def build_sources_tab(
         ]  # fmt: skip
 
     chat.whole_btn.click(open_whole, [chat.open_doc], [tabs, doc_pick, doc_view], api_visibility="private")
-    doc_pick.change(read_document, [doc_pick], [doc_view], api_visibility="private")
+    doc_pick.input(read_document, [doc_pick], [doc_view], api_visibility="private")  # a pick, not open_whole
     for trigger in (search_box.submit, search_btn.click):
         trigger(search, [search_box, search_k], [search_table], api_visibility="private")
     return docs_md, docs_table, doc_pick
@@ -92,11 +96,14 @@ def overview(service: Service):
     try:
         docs, stats = service.documents(), service.stats()
     except Exception as exc:
-        return f"⚠️ {render.md_escape(error_text(exc))}", [], gr.Dropdown(choices=[], value=None)
+        return f"{render.WARN} {render.md_escape(error_text(exc))}", [], gr.Dropdown(choices=[], value=None)
     rows = [[d.doc_id, d.title, d.speaker, d.date_jalali or d.date, d.kind, len(d.text)] for d in docs]
-    summary = (
-        f"**{len(docs)}** سند و **{stats.chunks}** بند در نمایه · "
-        f"{len(docs)} documents, {stats.chunks} passages indexed"
+    summary = f"**{len(docs)}** سند و **{stats.chunks}** بند در نمایه · " + render.ltr(
+        f"{len(docs)} documents, {stats.chunks} passages indexed", markdown=True
     )
-    choices = [(f"{render.clip(d.title or d.doc_id, 70)} — {d.doc_id}", d.doc_id) for d in docs]
+    # A dropdown's labels are plain text: Unicode isolates keep a title and a Latin file name apart.
+    choices = [
+        (f"\u2068{render.clip(d.title or d.doc_id, 70)}\u2069 — {render.isolate(d.doc_id)}", d.doc_id)
+        for d in docs
+    ]
     return summary, rows, gr.Dropdown(choices=choices, value=None)

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import gradio as gr
 
 from ..core.settings import Settings
+from . import script
 
 TITLE = "دستیار پرسش و پاسخ روابط عمومی"
 
@@ -40,7 +41,8 @@ THEME = gr.themes.Default(
     ],
 )
 
-CSS = """
+CSS = (
+    """
 .pr-source mark, .pr-document mark { background: #ffe58a; color: #111; padding: 0 2px; border-radius: 3px; }
 .pr-passage { background: var(--block-background-fill); border: 1px solid var(--border-color-primary); }
 .pr-kind { font-weight: 600; color: var(--color-accent); }
@@ -48,6 +50,8 @@ CSS = """
 #pr-chips { gap: 6px; flex-wrap: wrap; }
 #pr-chips button { flex: 0 0 auto; min-width: 0; }
 """
+    + script.CSS
+)
 
 
 def head() -> str:
@@ -55,6 +59,7 @@ def head() -> str:
         '<meta name="referrer" content="no-referrer">',
         # The whole page reads right to left (tab order, rows, labels), not only the text boxes.
         "<script>document.documentElement.lang='fa';document.documentElement.dir='rtl';</script>",
+        f"<script>{script.SCRIPT}</script>",
     ]
     if FONT_FILE is not None:
         url = "gradio_api/file=" + quote(FONT_FILE.as_posix())

@@ -6,7 +6,9 @@ import gradio as gr
 
 
 def warn(message: str) -> None:
-    gr.Warning(message, duration=8, title="هشدار / Warning")
+    """A toast; its text is plain, so the English half of "فارسی / English" is a Unicode isolate."""
+    persian, sep, english = message.partition(" / ")
+    gr.Warning(f"{persian} / \u2066{english}\u2069" if sep else message, duration=8, title="هشدار / Warning")
 
 
 def table(headers: list[str], elem_id: str, widths: list[int], height: int, **more) -> gr.Dataframe:

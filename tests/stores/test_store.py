@@ -196,3 +196,31 @@ def test_sqlite_readers_do_not_wait_for_a_writer(tmp_path, answer_of):
         writer.execute("ROLLBACK")
         writer.close()
         store.close()
+
+
+def test_a_thumbs_down_keeps_its_comment_and_the_export_shows_it(database_url, answer_of):
+    """Issue 17: a student's few words on a thumbs-down, stored on both backends and in the feedback CSV."""
+    import csv
+    import io
+
+    from assistant.store.feedback import FeedbackStore
+
+    feedback = FeedbackStore(database_url)
+    store = feedback.store
+    try:
+        answer_id = store.log_answer("شفافیت چیست؟", answer_of("شفافیت چیست؟"))
+        store.rate(-1, answer_id=answer_id, vote_key="s:1")
+        store.rate(-1, answer_id=answer_id, vote_key="s:1", comment="  منبع [2] ربطی به پرسش نداشت  ")
+        store.rate(+1, answer_id=answer_id, vote_key="s:3", comment="a thumbs-up keeps no comment")
+        assert [(r.rating, r.comment) for r in store.ratings()] == [
+            (-1, "منبع [2] ربطی به پرسش نداشت"),
+            (1, ""),
+        ]
+        out = io.StringIO()
+        feedback.export_csv(out)
+        rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+        assert [r["comment"] for r in rows if r["kind"] == "rating"] == ["منبع [2] ربطی به پرسش نداشت", ""]
+        store.rate(-1, answer_id=answer_id, vote_key="s:1", comment="x" * 2000)
+        assert len(store.ratings()[0].comment) == 500  # short, as the box says
+    finally:
+        store.close()
