@@ -65,16 +65,18 @@ def _progress_line(event: BuildProgress) -> tuple[float, str]:
 def build_steps(service: Service, lines: list[str], progress: Any) -> Iterator[str]:
     """Update the index, yielding the status with its progress (a line per stage), then the report."""
     stages: dict[str, str] = {}
-    for event in service.rebuild():
+    finished = ""
+    for event in service.rebuild():  # run to its end: the new build is served once the generator ends
         if isinstance(event, BuildDone):
             r = event.report
             done = f"بندها: {r.embedded} تازه، {r.reused} از پیش / chunks: {r.embedded} embedded"
-            yield "\n\n".join([*lines, *stages.values(), done, render.build_done(r)])
-            return
-        if isinstance(event, BuildProgress) and event.total:
+            finished = "\n\n".join([*lines, *stages.values(), done, render.build_done(r)])
+        elif isinstance(event, BuildProgress) and event.total:
             fraction, stages[event.stage] = _progress_line(event)
             progress(fraction, desc=stages[event.stage])
             yield "\n\n".join([*lines, *stages.values()])
+    if finished:
+        yield finished
 
 
 def save_uploads(
