@@ -69,21 +69,20 @@ def _mean(values: list[float]) -> float:
 
 def answer_metrics(items: list[QAItem], answers: list[Answer], ms: list[float]) -> dict:
     given = [a for a in answers if not a.abstained]
+    pairs = list(zip(items, answers, strict=True))
     return {
         "questions": len(items),
         "answered": _mean([not a.abstained for a in answers]),
         "abstained": _mean([a.abstained for a in answers]),
-        "contains_any": _mean(
-            [any(contains(s, i.answers) for s in sentences(a)) for i, a in zip(items, answers, strict=True)]
-        ),
+        "contains_any": _mean([any(contains(s, i.answers) for s in sentences(a)) for i, a in pairs]),
         "contains_first": _mean(
-            [bool(sentences(a)) and contains(sentences(a)[0], i.answers) for i, a in zip(items, answers, strict=True)]
+            [bool(sentences(a)) and contains(sentences(a)[0], i.answers) for i, a in pairs]
         ),
         "sentences_per_answer": _mean([len(a.sentences) for a in given]),
         "chars_per_answer": round(float(np.mean([sum(len(s) for s in sentences(a)) for a in given])), 1)
         if given
         else 0.0,
-        "span_f1": _mean([token_f1(marked(a), i.answers) for i, a in zip(items, answers, strict=True)]),
+        "span_f1": _mean([token_f1(marked(a), i.answers) for i, a in pairs]),
         "spans_marked": _mean([getattr(a, "answer_span", None) is not None for a in given]),
         "answer_ms_p50": round(float(np.median(ms)), 1) if ms else 0.0,
     }
@@ -158,20 +157,22 @@ def own_set(embedder: Embedder) -> dict:
     quoted = [relevant(s, labels[i.id]["relevant"]) for i, a in labelled for s in sentences(a)]
     lists = [(i, a) for i, a in answerable if labels.get(i.id, {}).get("items")]
     wrong_first = [i.id for i, a in labelled if not relevant(sentences(a)[0], labels[i.id]["relevant"])]
+    complete = sum(all(contains(a.text, (t,)) for t in labels[i.id]["items"]) for i, a in lists)
+    unans = [i.id for i in items if i.id.startswith("unans")]
+    off = [i.id for i in items if i.id.startswith("off")]
+    same = [_same(by_id[v["of"]], a) for v, a in zip(variants, variant_answers, strict=True)]
     out.update(
         {
             "sentence_precision": _mean(quoted),
             "first_unit_correct": f"{len(labelled) - len(wrong_first)}/{len(answerable)}",
             "first_unit_wrong": wrong_first,
-            "lists_complete": f"{sum(all(contains(a.text, (t,)) for t in labels[i.id]['items']) for i, a in lists)}"
-            f"/{len(lists)}",
-            "in_domain_unanswerable_abstained": _count([by_id[i.id].abstained for i in items if i.id.startswith("unans")]),
-            "unanswerable_answered": [i.id for i in items if i.id.startswith("unans") and not by_id[i.id].abstained],
-            "off_topic_abstained": _count([by_id[i.id].abstained for i in items if i.id.startswith("off")]),
-            "variants_same": _count([_same(by_id[v["of"]], a) for v, a in zip(variants, variant_answers, strict=True)]),
-            "variants_differing": [
-                v["id"] for v, a in zip(variants, variant_answers, strict=True) if not _same(by_id[v["of"]], a)
-            ],
+            "lists_complete": f"{complete}/{len(lists)}",
+            "in_domain_unanswerable_abstained": _count([by_id[i].abstained for i in unans]),
+            "unanswerable_answered": [i for i in unans if not by_id[i].abstained],
+            "off_topic_abstained": _count([by_id[i].abstained for i in off]),
+            "off_topic_related_shown": sum(bool(by_id[i].related) for i in off),
+            "variants_same": _count(same),
+            "variants_differing": [v["id"] for v, ok in zip(variants, same, strict=True) if not ok],
         }
     )
     return out

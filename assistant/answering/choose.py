@@ -73,9 +73,9 @@ def list_of(cands: list[Candidate], best: int) -> int | None:
     """The lead-in whose list holds the unit at ``best`` (same document), if any."""
     unit = cands[best].unit
     for i, c in enumerate(cands):
-        if c.unit.kind == LEAD_IN and c.doc_id == cands[best].doc_id:
-            if any(item.start <= unit.start < item.end for item in c.unit.items):
-                return i
+        same = c.unit.kind == LEAD_IN and c.doc_id == cands[best].doc_id
+        if same and any(item.start <= unit.start < item.end for item in c.unit.items):
+            return i
     return None
 
 

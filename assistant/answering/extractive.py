@@ -8,9 +8,9 @@ The generative answerer over a LangChain chat model lives in ``generate.py``.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
-import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -29,8 +29,8 @@ from .answerable import (
     rarity,
 )
 from .base import Evidence
-from .cite import citation, passage_citations
 from .choose import Candidate, Quote, list_of, list_quotes, prose
+from .cite import citation, passage_citations
 from .meta import record_span
 from .question import QuestionKind, read_question
 from .rank import PROFILE_PENALTY, decoration_end, is_profile, number_of, pick_ordinal, type_bonus
@@ -50,7 +50,7 @@ class Draft:
     features: dict[str, float]
     probability: float = 0.0
     record: bool = False  # quoted from the document's own record (speaker, role, date): always answers
-    kind: QuestionKind = QuestionKind()
+    kind: QuestionKind = QuestionKind()  # noqa: RUF009 (frozen, so one shared default is safe)
 
 
 def _found_share(question_words: list[str], weights: list[float], text: str) -> float:

@@ -39,7 +39,8 @@ def is_profile(doc: Document, text: str) -> bool:
 
 
 def type_bonus(kind: QuestionKind, text: str) -> float:
-    return TYPE_BONUS if kind.expected in ("date", "number", "person") and has_span(kind.expected, text) else 0.0
+    typed = kind.expected in ("date", "number", "person") and has_span(kind.expected, text)
+    return TYPE_BONUS if typed else 0.0
 
 
 def number_of(text: str) -> int | None:

@@ -32,18 +32,16 @@ _TITLE = r"(?:دکتر|مهندس|استاد|آقای|خانم|آیت ?الله|
 _PERSON = re.compile(rf"{_TITLE}\s+[^\s،.؛:()]+(?:\s+[^\s،.؛:()]+){{0,2}}")
 _PERSON_STOP = re.compile(r"\s+(?:در|از|به|با|که|و|را|برای|گفت|است|بود)(?:\s|$).*$")
 _REASON = re.compile(r"(?:زیرا|چون(?:که)?|چرا که|به دلیل|به علت|به خاطر|برای اینکه|به سبب)\s+(?P<r>[^.؛!؟]+)")
-_DEFINE = re.compile(
-    r"(?:به معنای|به معنی|یعنی|عبارت (?:است|اند) از|عبارتست از)\s+(?P<d>[^.؛!؟]+?)(?:\s+(?:است|می ?باشد))?(?=[.؛!؟]|$)"
-)
-_TERM = re.compile(r"^[^:\-–—]{1,60}?\s*(?::|\s[\-–—])\s*(?P<d>[^.؛!؟]+?)(?:\s+(?:است|می ?باشد))?(?=[.؛!؟]|$)")
+_TAIL = r"(?P<d>[^.؛!؟]+?)(?:\s+(?:است|می ?باشد))?(?=[.؛!؟]|$)"  # the clause, without a final «است»
+_DEFINE = re.compile(r"(?:به معنای|به معنی|یعنی|عبارت (?:است|اند) از|عبارتست از)\s+" + _TAIL)
+_TERM = re.compile(r"^[^:\-–—]{1,60}?\s*(?::|\s[\-–—])\s*" + _TAIL)
 _PLACE = re.compile(r"(?:شهر|کشور|استان|منطقه|روستای|جزیره|کوه|رود|دریای)\s+[^\s،.؛:]+(?:\s+[^\s،.؛:]+)?")
-_LEAD_PREFIX = re.compile(r"^(?:به معنای|به معنی)\s+")
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
-    while start < end and text[start] in " \t\n«\"":
+    while start < end and text[start] in ' \t\n«"':
         start += 1
-    while end > start and text[end - 1] in " \t\n،,:؛»\"":
+    while end > start and text[end - 1] in ' \t\n،,:؛»"':
         end -= 1
     return (start, end) if end > start else None
 
