@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .question import QuestionKind
-from .units import BARE, LEAD_IN, Unit, definition_term
+from .units import BARE, BLOCK, LEAD_IN, Unit, definition_term
 
 #: a second unit rides along with a single-fact answer when its score is this close to the best's
 HEDGE = 0.012
@@ -70,7 +70,10 @@ def list_quotes(text: str, lead: Candidate, score: float) -> list[Quote]:
 
 
 def list_of(cands: list[Candidate], best: int) -> int | None:
-    """The lead-in whose list holds the unit at ``best`` (same document), if any."""
+    """The lead-in whose list holds the unit at ``best`` or that directly follows it, if any."""
+    following = cands[best].next
+    if following is not None and cands[following].unit.kind == LEAD_IN and cands[following].unit.items:
+        return following
     unit = cands[best].unit
     for i, c in enumerate(cands):
         same = c.unit.kind == LEAD_IN and c.doc_id == cands[best].doc_id
@@ -103,5 +106,6 @@ def prose(
         rest = [i for i in usable[: most + 1] if i != best and scores[i] >= top - margin][: most - 1]
         rest.sort(key=lambda i: (cands[i].rank, cands[i].doc_id, cands[i].start))
     else:
-        rest = [i for i in usable[:2] if i != best and scores[i] >= top - HEDGE][:1]
+        close = [i for i in usable[:2] if i != best and scores[i] >= top - HEDGE]
+        rest = [i for i in close if cands[i].unit.kind != BLOCK][:1]
     return [_quote(cands[i], float(scores[i])) for i in [best, *rest]]

@@ -115,6 +115,8 @@ def render_plain(answer: Answer) -> str:
             who = f" — {c.speaker}" if c.speaker else ""
             lines.append(f"[{c.n}] {c.title}{who} ({c.source}، {_where_plain(c)})")
             lines.append(f"    «{' '.join(c.text.split())}»")
+    if answer.abstained and not answer.related:
+        lines.append("در منابع بخشی نزدیک به این پرسش هم نیست.")
     if answer.related:
         lines.append("بخش‌های مرتبط (نه به عنوان استناد):")
         for c in answer.related:

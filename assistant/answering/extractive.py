@@ -32,13 +32,17 @@ from .base import Evidence
 from .choose import Candidate, Quote, list_of, list_quotes, prose
 from .cite import citation, passage_citations
 from .meta import record_span
-from .question import QuestionKind, read_question
+from .question import ORDINAL_NOUN, QuestionKind, read_question
 from .rank import PROFILE_PENALTY, decoration_end, is_profile, number_of, pick_ordinal, type_bonus
 from .span import find_span, has_span
 from .units import DEFINITION, LEAD_IN, definition_term, passage_units
 
 ABSTAIN_TEXT = "منابع موجود پاسخ این پرسش را ندارند."
 ABSTAIN_HINT = "نزدیک‌ترین بخش‌ها در زیر آمده‌اند، اما پاسخ پرسش در آن‌ها نیست."
+NOTHING_CLOSE = "در منابع بخشی نزدیک به این پرسش هم نیست."
+#: a passage is shown as "related" to an abstention only when its cosine reaches this (measured on
+#: tests/data/qa.jsonl: off-topic questions reach at most 0.819, in-domain ones mostly 0.82–0.87)
+RELATED_FLOOR = 0.82
 
 
 @dataclass
@@ -164,7 +168,10 @@ class ExtractiveAnswerer:
         ordinal = kind.ordinal is not None and len(numbered) >= 2
         record = None if ordinal else record_span(evidence.question, evidence.index.documents[top.doc_id])
         doc_text = evidence.index.documents[cands[best].doc_id].text
-        holder = None if cands[best].unit.kind == LEAD_IN or not kind.plural else list_of(cands, best)
+        alone = _term_asked(cands[best], question) or ordinal
+        holder = (
+            None if cands[best].unit.kind == LEAD_IN or not kind.plural or alone else list_of(cands, best)
+        )
         if record is not None:  # who spoke, in what role, when: the document's own record
             quotes = [Quote(top.doc_id, top.chunk_id, record[0], record[1], float(scores[best]))]
         elif cands[best].unit.kind == LEAD_IN and cands[best].unit.items:
@@ -172,7 +179,6 @@ class ExtractiveAnswerer:
         elif holder is not None and scores[holder] >= scores[best] - 2 * self.margin:
             quotes = list_quotes(doc_text, cands[holder], float(scores[holder]))
         else:
-            alone = _term_asked(cands[best], question) or ordinal
             quotes = prose(cands, scores, order, kind, self.margin, self.max_sentences, alone)
         quotes = [_undecorated(evidence.index, q) for q in quotes]
         index = evidence.index
@@ -197,7 +203,12 @@ class ExtractiveAnswerer:
         )
         values = features(signals)
         probability = 1.0 if record is not None else self.model.probability(values)
-        if ordinal and not missing_item and _holds(kind, cands[best].text):
+        if (
+            ordinal
+            and not missing_item
+            and _holds(kind, cands[best].text)
+            and _counted(evidence, cands[best])
+        ):
             probability = 1.0  # the numbered line the question names, holding what it asks for
         if missing_item or _profile_only(evidence, kind, cands, answer_text):
             probability = 0.0  # a line the sources do not have; what only a bio line mentions
@@ -232,7 +243,7 @@ class ExtractiveAnswerer:
             sentences=sentences,
             citations=citations,
             related=[],
-            answer_span=None if draft.quotes[0].item else answer_span(draft.kind, sentences[0].text),
+            answer_span=None if draft.quotes[0].item else answer_span(draft.kind, citations[0].text),
         )
 
     def abstain(self, evidence: Evidence) -> Answer:
@@ -240,7 +251,9 @@ class ExtractiveAnswerer:
             question=evidence.question,
             text=ABSTAIN_TEXT,
             abstained=True,
-            related=passage_citations(evidence.index, evidence.hits[:3]),
+            related=passage_citations(
+                evidence.index, [h for h in evidence.hits[:3] if h.dense >= RELATED_FLOOR]
+            ),
         )
 
 
@@ -275,6 +288,15 @@ def _type_absent(kind: QuestionKind, texts: list[str]) -> float:
     return float(not any(has_span(kind.expected, t) for t in texts))
 
 
+def _counted(evidence: Evidence, cand: Candidate) -> bool:
+    """The noun the ordinal counts («کارگاه» of «کارگاه دوم») is in the numbered line's passage."""
+    match = ORDINAL_NOUN.search(normalize(evidence.question).replace("\u200c", " "))
+    if not match:
+        return False
+    passage = next((h.chunk.text for h in evidence.hits if h.chunk.chunk_id == cand.chunk_id), cand.text)
+    return WordSet(normalize(passage)).found(match.group("noun")) >= 1
+
+
 def _holds(kind: QuestionKind, text: str) -> bool:
     return kind.expected in ("", "definition") or has_span(kind.expected, text)
 
@@ -292,9 +314,15 @@ def _profile_only(evidence: Evidence, kind: QuestionKind, cands: list[Candidate]
     return bool(absent) and any(p.found(w) >= 1 for p in profiles for w in absent)
 
 
-def answer_span(kind: QuestionKind, sentence: str) -> tuple[int, int] | None:
-    """The marked phrase of the leading sentence (offsets into it), by the expected type."""
-    return find_span(kind.expected, sentence) if kind.expected else None
+def answer_span(kind: QuestionKind, quote: str) -> tuple[int, int] | None:
+    """The marked phrase, found in the quote as written (its lines) and given as offsets into the
+    sentence as shown (:func:`display`)."""
+    found = find_span(kind.expected, quote) if kind.expected else None
+    if found is None:
+        return None
+    shown, phrase = display(quote), display(quote[found[0] : found[1]])
+    at = shown.find(phrase, max(0, len(display(quote[: found[0]])) - 1)) if phrase else -1
+    return (at, at + len(phrase)) if at >= 0 else None
 
 
 def _unit_gap(sims: np.ndarray, cands: list[Candidate], best: int) -> float:
@@ -317,10 +345,16 @@ def _scoring_text(index: Index, cand: Candidate) -> str:
 
 
 def _term_asked(cand: Candidate, question: str) -> bool:
-    """A definition line whose term the question names (all of the term's words)."""
+    """A definition line whose term the question names (all of the term's words), not its lack:
+    «نبود شفافیت چه پیامدی دارد؟» is not asking what شفافیت is."""
     if cand.unit.kind != DEFINITION or cand.unit.term is None:
         return False
     a, b = cand.unit.term
     term_words = content_words(normalize(cand.text[a - cand.start : b - cand.start]))
     asked = WordSet(question)
-    return bool(term_words) and all(asked.found(w) >= 1 for w in term_words)
+    if not term_words or not all(asked.found(w) >= 1 for w in term_words):
+        return False
+    # «X یعنی چه؟», or a question mostly about X; «نبود X چه پیامدی دارد؟» is about something else
+    return read_question(question).expected == "definition" or 2 * len(term_words) >= len(
+        content_words(question)
+    )

@@ -42,7 +42,10 @@ ORDINALS = {
     "آخر": -1,
     "آخرین": -1,
 }
-_ORDINAL = re.compile(r"\b(?P<o>" + "|".join(sorted(ORDINALS, key=len, reverse=True)) + r")(?:ین|ی)?\b")
+_ORDINAL_WORDS = "|".join(sorted(ORDINALS, key=len, reverse=True))
+_ORDINAL = re.compile(r"\b(?P<o>" + _ORDINAL_WORDS + r")(?:ین|ی)?\b")
+#: the noun an ordinal counts: «کارگاه دوم» → کارگاه
+ORDINAL_NOUN = re.compile(r"(?P<noun>[^\s\d]{2,})\s+(?:" + _ORDINAL_WORDS + r")(?:ین|ی)?\b")
 
 
 @dataclass(frozen=True)
@@ -63,4 +66,5 @@ def read_question(normalized_question: str) -> QuestionKind:
     found = _ORDINAL.search(text)
     ordinal = ORDINALS[found.group("o")] if found else None
     plural = bool(_PLURAL.search(text)) and expected not in ("person", "date", "number", "place")
+    plural = plural and "یکی از" not in text  # «یکی از عناصر» asks for one
     return QuestionKind(expected, plural, ordinal, bool(_CONTENT.search(text)))
