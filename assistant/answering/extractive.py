@@ -354,7 +354,4 @@ def _term_asked(cand: Candidate, question: str) -> bool:
     asked = WordSet(question)
     if not term_words or not all(asked.found(w) >= 1 for w in term_words):
         return False
-    # «X یعنی چه؟», or a question mostly about X; «نبود X چه پیامدی دارد؟» is about something else
-    return read_question(question).expected == "definition" or 2 * len(term_words) >= len(
-        content_words(question)
-    )
+    return not re.search(rf"(?:نبود|عدم|فقدان|بدون|نداشتن)\s+{re.escape(term_words[0])}", question)
