@@ -69,10 +69,13 @@ def list_quotes(text: str, lead: Candidate, score: float) -> list[Quote]:
     return quotes
 
 
-def list_of(cands: list[Candidate], best: int) -> int | None:
-    """The lead-in whose list holds the unit at ``best`` or that directly follows it, if any."""
+def list_of(cands: list[Candidate], order: list[int]) -> int | None:
+    """The lead-in whose list holds the best unit, or that directly follows it and ranks next
+    («… اعتماد مردم را از دست بدهد. برخی از مهمترین عوامل … عبارتند از:»), if any."""
+    best = order[0]
     following = cands[best].next
-    if following is not None and cands[following].unit.kind == LEAD_IN and cands[following].unit.items:
+    lead = following is not None and cands[following].unit.kind == LEAD_IN and cands[following].unit.items
+    if lead and len(order) > 1 and order[1] == following:
         return following
     unit = cands[best].unit
     for i, c in enumerate(cands):

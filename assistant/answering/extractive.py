@@ -170,7 +170,7 @@ class ExtractiveAnswerer:
         doc_text = evidence.index.documents[cands[best].doc_id].text
         alone = _term_asked(cands[best], question) or ordinal
         holder = (
-            None if cands[best].unit.kind == LEAD_IN or not kind.plural or alone else list_of(cands, best)
+            None if cands[best].unit.kind == LEAD_IN or not kind.plural or alone else list_of(cands, order)
         )
         if record is not None:  # who spoke, in what role, when: the document's own record
             quotes = [Quote(top.doc_id, top.chunk_id, record[0], record[1], float(scores[best]))]
