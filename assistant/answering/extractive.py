@@ -33,9 +33,17 @@ from .choose import Candidate, Quote, list_of, list_quotes, prose
 from .cite import citation, passage_citations
 from .meta import record_span
 from .question import ORDINAL_NOUN, QuestionKind, read_question
-from .rank import PROFILE_PENALTY, decoration_end, is_profile, number_of, pick_ordinal, type_bonus
+from .rank import (
+    PROFILE_PENALTY,
+    decoration_end,
+    is_profile,
+    number_of,
+    pick_ordinal,
+    record_penalty,
+    type_bonus,
+)
 from .span import find_span, has_span
-from .units import DEFINITION, LEAD_IN, definition_term, passage_units
+from .units import BLOCK, DEFINITION, LEAD_IN, definition_term, passage_units
 
 ABSTAIN_TEXT = "منابع موجود پاسخ این پرسش را ندارند."
 ABSTAIN_HINT = "نزدیک‌ترین بخش‌ها در زیر آمده‌اند، اما پاسخ پرسش در آن‌ها نیست."
@@ -142,7 +150,8 @@ class ExtractiveAnswerer:
         profile = np.array(
             [PROFILE_PENALTY if kind.content and is_profile(docs[c.doc_id], c.text) else 0.0 for c in cands]
         )
-        return sims + 0.03 * found + prior - short + named + typed - profile, sims
+        blocks = np.array([record_penalty(kind, question) if c.unit.kind == BLOCK else 0.0 for c in cands])
+        return sims + 0.03 * found + prior - short + named + typed - profile - blocks, sims
 
     def draft(self, evidence: Evidence) -> Draft | None:
         """What would be quoted, with the answerability features; None when nothing was retrieved."""
@@ -210,7 +219,7 @@ class ExtractiveAnswerer:
             and _counted(evidence, cands[best])
         ):
             probability = 1.0  # the numbered line the question names, holding what it asks for
-        if missing_item or _profile_only(evidence, kind, cands, answer_text):
+        if missing_item or (record is None and _profile_only(evidence, cands, answer_text)):
             probability = 0.0  # a line the sources do not have; what only a bio line mentions
         return Draft(quotes, signals, values, probability, record is not None, kind)
 
@@ -298,20 +307,20 @@ def _counted(evidence: Evidence, cand: Candidate) -> bool:
 
 
 def _holds(kind: QuestionKind, text: str) -> bool:
-    return kind.expected in ("", "definition") or has_span(kind.expected, text)
+    """The unit holds what the question asks for (its own item number aside)."""
+    return kind.expected in ("", "definition") or has_span(kind.expected, text[decoration_end(text) :])
 
 
-def _profile_only(evidence: Evidence, kind: QuestionKind, cands: list[Candidate], answer_text: str) -> bool:
-    """A question about what someone said, whose words missing from the answer are found only in
-    a name, title or bio line («… تحلیلگر شبکه‌های اجتماعی …»): that says what they are, not what
-    they said about it."""
-    if not kind.content:
-        return False
+def _profile_only(evidence: Evidence, cands: list[Candidate], answer_text: str) -> bool:
+    """A question whose words missing from the answer are found in a speaker's name or bio line
+    («… تحلیلگر شبکه‌های اجتماعی …»): that says what the speaker is, not what they said about it."""
     said = WordSet(normalize(answer_text))
     absent = [w for w in content_words(normalize(evidence.question)) if said.found(w) < 1]
     docs = evidence.index.documents
-    profiles = [WordSet(normalize(c.text)) for c in cands if is_profile(docs[c.doc_id], c.text)]
-    return bool(absent) and any(p.found(w) >= 1 for p in profiles for w in absent)
+    profile = [is_profile(docs[c.doc_id], c.text, title=False) for c in cands]
+    bios = [WordSet(normalize(c.text)) for c, p in zip(cands, profile, strict=True) if p]
+    rest = WordSet(normalize(" ".join(c.text for c, p in zip(cands, profile, strict=True) if not p)))
+    return any(b.found(w) >= 1 and rest.found(w) < 1 for b in bios for w in absent)
 
 
 def answer_span(kind: QuestionKind, quote: str) -> tuple[int, int] | None:

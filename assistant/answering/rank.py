@@ -29,13 +29,24 @@ def _fold(text: str) -> str:
     return re.sub(r"[\s\u200c]+", "", normalize(text))
 
 
-def is_profile(doc: Document, text: str) -> bool:
+def is_profile(doc: Document, text: str, title: bool = True) -> bool:
     """A name, title or bio line: the speaker, the speaker's role or the title, and little else."""
     folded = _fold(text)
     if not folded:
         return False
-    marks = [_fold(v) for v in (doc.speaker, doc.speaker_role, doc.title) if v]
+    marks = [_fold(v) for v in (doc.speaker, doc.speaker_role, doc.title if title else "") if v]
     return any(m and (folded == m or (m in folded and len(folded) <= len(m) + 12)) for m in marks)
+
+
+_TITLED = re.compile(r"موضوع|عنوان|نام|اسم|محور")
+
+
+def record_penalty(kind: QuestionKind, question: str) -> float:
+    """What a record block (a title, «by Dr X», a date) loses for a question it cannot answer:
+    one that asks neither who, when, nor a title or topic."""
+    if kind.expected in ("person", "date") or kind.ordinal is not None or _TITLED.search(question):
+        return 0.0
+    return PROFILE_PENALTY
 
 
 def type_bonus(kind: QuestionKind, text: str) -> float:
