@@ -109,6 +109,9 @@ def _where_plain(c: Citation) -> str:
 def render_plain(answer: Answer) -> str:
     """Readable Persian for a terminal: the answer, then the numbered sources."""
     lines = [answer.text, ""]
+    span = answer.span_dict()
+    if span:
+        lines[1:1] = [f"پاسخ: «{span['text']}»", ""]
     if answer.citations:
         lines.append("منابع:")
         for c in answer.citations:

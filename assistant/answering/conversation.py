@@ -107,7 +107,7 @@ class Context:
         found = (listed(self.answer) or list_items(answer_sentences(self.answer))) if self.answer else []
         if not found and self.rerun and (self.answer is None or not self.answer.citations):
             self.answer = self.rerun(self.question)
-            found = list_items(answer_sentences(self.answer))
+            found = listed(self.answer) or list_items(answer_sentences(self.answer))
         if not found and self.previous is not None:
             return self.previous.items()
         return found
@@ -239,6 +239,8 @@ def _person(question: str, context: Context) -> str | None:
     """«ایشان / او / وی» → the person the previous answer (else question) names."""
     if not _PERSON_PRONOUN.search(question):
         return None
+    if context.answer is None and context.rerun is not None:  # the history held questions only
+        context.answer = context.rerun(context.question)
     texts = [context.answer.text] if context.answer and not context.answer.abstained else []
     for text in [*texts, context.question]:
         names = [" ".join(n.split()) for n in _NAME.findall(normalize(text).replace(ZWNJ, " "))]

@@ -122,6 +122,23 @@ def understood_line(answer: Answer) -> str:
     return f"*پرسش شما به این شکل خوانده شد: «{md_escape(shown)}»*"
 
 
+def marked_text(answer: Answer) -> str:
+    """The answer's text (escaped) with the phrase that answers in ``<mark>``: the leading
+    sentence opens the text, so the span's offsets into it are offsets into the text."""
+    span = getattr(answer, "answer_span", None)
+    first = answer.sentences[0].text if answer.sentences else ""
+    if (
+        answer.abstained
+        or span is None
+        or not answer.text.startswith(first)
+        or not 0 <= span[0] < span[1] <= len(first)
+    ):
+        return md_escape(answer.text)
+    start, end = span
+    text = answer.text
+    return f"{md_escape(text[:start])}<mark>{md_escape(text[start:end])}</mark>{md_escape(text[end:])}"
+
+
 ANSWER_HEADERS = ["جملهٔ پاسخ / sentence", "استناد / citation", "نقل‌قول / quote", "امتیاز / score"]
 RELATED_HEADING = "**مطالب مرتبط — برای مطالعه؛ استناد این پاسخ نیستند** (related passages, not citations):"
 ABSTAINED_ROW = "(پاسخی داده نشد / abstained)"
@@ -132,7 +149,7 @@ def answer_markdown(answer: Answer, partial: str | None = None) -> str:
     if partial is not None:
         return md_escape(partial) + " ▍"
     lines = [understood_line(answer), ""] if understood_line(answer) else []
-    lines.append(md_escape(answer.text))
+    lines.append(marked_text(answer))
     if answer.abstained and answer.related:
         lines += ["", RELATED_HEADING]
         lines += [
