@@ -31,6 +31,10 @@ def _verbatim(assistant, answer) -> None:
         assert assistant.index.documents[c.doc_id].text[c.start : c.end] == c.text
 
 
+def _first(answer) -> tuple[int, int] | None:
+    return None if answer.abstained else (answer.citations[0].start, answer.citations[0].end)
+
+
 def _span_text(answer) -> str:
     start, end = answer.answer_span
     return answer.sentences[0].text[start:end]
@@ -127,8 +131,7 @@ def test_spoken_and_misspelled_questions_get_the_same_answers(assistant):
     same = []
     for v in variants:
         a, b = assistant.ask(originals[v["of"]]["question"]), assistant.ask(v["question"])
-        first = lambda x: None if x.abstained else (x.citations[0].start, x.citations[0].end)
-        same.append(first(a) == first(b) and not b.abstained)
+        same.append(_first(a) == _first(b) and not b.abstained)
     assert sum(same) / len(same) >= 0.9, [
         v["question"] for v, ok in zip(variants, same, strict=True) if not ok
     ]
