@@ -18,7 +18,9 @@ from .question import QuestionKind
 from .units import BARE, BLOCK, LEAD_IN, Unit, definition_term
 
 #: a second unit rides along with a single-fact answer when its score is this close to the best's
-HEDGE = 0.012
+#: (measured before abstention: ParsiNLU train 1.60 units an answer, the gold in one of them 69.7%
+#: against 59.2% with one unit; PersianQA 1.52 and 74.8% against 63.3%)
+HEDGE = 0.03
 _ITEM_WORDS = 12
 
 
