@@ -14,7 +14,8 @@ Sets (each question's answer is drafted once; the decision is a threshold on it)
 ``--fit`` refits assistant/data/answerable.json on parsinlu_train (both sides), persianqa
 fold A and the own set (weighted twice); the threshold is the highest that still answers 95%
 of the own set's answerable questions and 93% of fold A's, with ParsiNLU train's
-answer_contains at most 0.045 below what answering everything gives.  PersianQA fold B and ParsiNLU dev are held out.
+answer_contains at most 0.045 below what answering everything gives.
+PersianQA fold B and ParsiNLU dev are held out.
 Prints JSON: the curve for every set (abstained of unanswerable, answered of answerable,
 answer_contains), the chosen point and its numbers per set.  ``--rows DIR`` caches the drafts:
 each row keeps the raw signals (texts and scores), so a change of features refits without
