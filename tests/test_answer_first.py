@@ -248,6 +248,11 @@ def test_the_chat_marks_the_span():
     at = answer.text.find("یکشنبه")
     answer.answer_span = (at, at + len("یکشنبه 30 اردیبهشت"))
     assert "<mark>یکشنبه 30 اردیبهشت</mark>" in answer_markdown(answer)
+    defined = Answer(
+        "q", "صداقت: به معنای راستی است. [1]", False, [AnswerSentence("صداقت: به معنای راستی است.", (1,))]
+    )
+    defined.answer_span = (16, 21)
+    assert "<mark>راستی</mark> است" in answer_markdown(defined)  # the space after the mark stays
     hostile = Answer("q", "<b>x</b> y [1]", False, [AnswerSentence("<b>x</b> y", (1,))], answer_span=(0, 8))
     assert "<mark>&lt;b&gt;x&lt;/b&gt;</mark>" in answer_markdown(hostile)
 

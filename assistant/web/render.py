@@ -134,9 +134,10 @@ def marked_text(answer: Answer) -> str:
         or not 0 <= span[0] < span[1] <= len(first)
     ):
         return md_escape(answer.text)
-    start, end = span
+    start, end = span  # escaped as one text (so no piece loses its edge space), then marked
     text = answer.text
-    return f"{md_escape(text[:start])}<mark>{md_escape(text[start:end])}</mark>{md_escape(text[end:])}"
+    escaped = md_escape(f"{text[:start]}\ue000{text[start:end]}\ue001{text[end:]}")
+    return escaped.replace("\ue000", "<mark>").replace("\ue001", "</mark>")
 
 
 ANSWER_HEADERS = ["جملهٔ پاسخ / sentence", "استناد / citation", "نقل‌قول / quote", "امتیاز / score"]
