@@ -14,7 +14,7 @@ Sets (each question's answer is drafted once; the decision is a threshold on it)
 ``--fit`` refits assistant/data/answerable.json on parsinlu_train (both sides), persianqa
 fold A and the own set (weighted twice); the threshold is the highest that still answers 95%
 of the own set's answerable questions and 93% of fold A's, with ParsiNLU train's
-answer_contains at most 0.045 below what answering everything gives.
+answer_contains at most 0.055 below what answering everything gives.
 PersianQA fold B and ParsiNLU dev are held out.
 Prints JSON: the curve for every set (abstained of unanswerable, answered of answerable,
 answer_contains), the chosen point and its numbers per set.  ``--rows DIR`` caches the drafts:
@@ -160,7 +160,7 @@ def groups(rows: list[dict]) -> dict[str, list[dict]]:
 
 
 FIT_SETS = ("parsinlu_train", "parsinlu_train_lgo", "own")
-CONTAINS_GIVE = 0.045
+CONTAINS_GIVE = 0.055  # measured: 0.045 chose 0.325, and PersianQA abstained 0.163 < 0.206 before
 OWN_WEIGHT = {"own": 2.0}
 
 
