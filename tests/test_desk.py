@@ -30,7 +30,10 @@ pytestmark = pytest.mark.browser
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TRAINER_PASSWORD = "desk-test-trainer"
 TRUST_QUESTION = "ارکان اعتماد در روابط عمومی کدام‌اند؟"
-GAP_QUESTIONS = ["تفاوت تبلیغات و روابط عمومی چیست؟", "قیمت بیت کوین امروز چند است؟"]
+GAP_QUESTIONS = [
+    "تفاوت تبلیغات و روابط عمومی چیست؟",
+    "برای مدیریت بحران در شبکه های اجتماعی از چه ابزارهایی استفاده کنیم؟",
+]
 
 
 @pytest.fixture(scope="module")
