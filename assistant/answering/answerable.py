@@ -189,6 +189,7 @@ FEATURES = (
     "unit_gap",
     "opening",
     "unit_rank",
+    "type_absent",
 )
 
 
@@ -208,6 +209,7 @@ class Signals:
     unit_gap: float = 0.0  # the best unit's cosine minus the next best unit's
     opening: float = 0.0  # 1 when the quote opens its document (what a mere topic match falls back on)
     unit_rank: float = 1.0  # retrieval rank of the passage the quote comes from
+    type_absent: float = 0.0  # 1 when no candidate unit holds the expected date / number
 
 
 def gap(values: np.ndarray, relative: bool) -> float:
@@ -258,6 +260,7 @@ def features(s: Signals) -> dict[str, float]:
         "unit_gap": s.unit_gap,
         "opening": s.opening,
         "unit_rank": s.unit_rank,
+        "type_absent": s.type_absent,
     }
 
 

@@ -109,12 +109,17 @@ def _where_plain(c: Citation) -> str:
 def render_plain(answer: Answer) -> str:
     """Readable Persian for a terminal: the answer, then the numbered sources."""
     lines = [answer.text, ""]
+    span = answer.span_dict()
+    if span:
+        lines[1:1] = [f"پاسخ: «{span['text']}»", ""]
     if answer.citations:
         lines.append("منابع:")
         for c in answer.citations:
             who = f" — {c.speaker}" if c.speaker else ""
             lines.append(f"[{c.n}] {c.title}{who} ({c.source}، {_where_plain(c)})")
             lines.append(f"    «{' '.join(c.text.split())}»")
+    if answer.abstained and not answer.related:
+        lines.append("در منابع بخشی نزدیک به این پرسش هم نیست.")
     if answer.related:
         lines.append("بخش‌های مرتبط (نه به عنوان استناد):")
         for c in answer.related:

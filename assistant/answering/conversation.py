@@ -82,6 +82,12 @@ def list_items(sentences: list[str]) -> list[str]:
     return labelled if len(labelled) >= 2 else []
 
 
+def listed(answer: Answer) -> list[str]:
+    """The items of a list answer: its «- …» lines, each by its term when it has one."""
+    lines = [_MARKER.sub("", line[2:]).strip() for line in answer.text.split("\n") if line.startswith("- ")]
+    return [_label(line) or line for line in lines] if len(lines) >= 2 else []
+
+
 @dataclass
 class Context:
     """What a follow-up can lean on: the previous question (resolved), its answer, and the turn before.
@@ -98,10 +104,10 @@ class Context:
     previous: Context | None = None
 
     def items(self) -> list[str]:
-        found = list_items(answer_sentences(self.answer)) if self.answer else []
+        found = (listed(self.answer) or list_items(answer_sentences(self.answer))) if self.answer else []
         if not found and self.rerun and (self.answer is None or not self.answer.citations):
             self.answer = self.rerun(self.question)
-            found = list_items(answer_sentences(self.answer))
+            found = listed(self.answer) or list_items(answer_sentences(self.answer))
         if not found and self.previous is not None:
             return self.previous.items()
         return found
@@ -221,6 +227,43 @@ def _how_about(question: str, context: Context) -> str | None:
     return resolved if resolved != previous else None
 
 
+_PERSON_PRONOUN = re.compile(r"(?<!\S)(?:ایشان|او|وی)(?!\S)")
+_NAME = re.compile(r"(?:دکتر|مهندس|استاد|آقای|خانم)\s+\S+(?:\s+(?!در|از|به|با|که|و|را|گفت|مدرس)\S+){0,2}")
+_THAT = re.compile(r"(?<!\S)(?:آن|همان|این|اون|همین)\s+(?P<noun>[^\s؟?،.]{2,})")
+_LINK_WORDS = frozenset(
+    ["در", "را", "به", "از", "چه", "که", "و", "با", "برای", "توسط", "کی", "کجا", "چند", "بود", "است", "شد"]
+)
+
+
+def _person(question: str, context: Context) -> str | None:
+    """«ایشان / او / وی» → the person the previous answer (else question) names."""
+    if not _PERSON_PRONOUN.search(question):
+        return None
+    if context.answer is None and context.rerun is not None:  # the history held questions only
+        context.answer = context.rerun(context.question)
+    texts = [context.answer.text] if context.answer and not context.answer.abstained else []
+    for text in [*texts, context.question]:
+        names = [" ".join(n.split()) for n in _NAME.findall(normalize(text).replace(ZWNJ, " "))]
+        if names:
+            return _PERSON_PRONOUN.sub(names[0], question, count=1)
+    return None
+
+
+def _that_noun(question: str, context: Context) -> str | None:
+    """«آن کارگاه» → «کارگاه دوم»: the noun as the previous question qualified it."""
+    match = _THAT.search(question)
+    if not match:
+        return None
+    noun = match.group("noun")
+    previous = normalize(context.question).split()
+    for i, word in enumerate(previous):
+        if word.strip(_EDGE_PUNCT).replace(ZWNJ, "") == noun.replace(ZWNJ, ""):
+            following = previous[i + 1].strip(_EDGE_PUNCT) if i + 1 < len(previous) else ""
+            phrase = noun if not following or following in _LINK_WORDS else f"{noun} {following}"
+            return question[: match.start()] + phrase + question[match.end() :]
+    return None
+
+
 def resolve(question: str, context: Context | None) -> str:
     """The question to retrieve with: self-contained ones come back unchanged."""
     if context is None:
@@ -229,6 +272,8 @@ def resolve(question: str, context: Context | None) -> str:
     subject = context.topic()
     for step in (
         lambda q: _ordinal(q, context),
+        lambda q: _person(q, context),
+        lambda q: _that_noun(q, context),
         lambda q: _how_about(q, context),
         lambda q: _generic(q, subject) if subject else None,
         lambda q: _PRONOUN.sub(subject, q, count=1) if subject and _PRONOUN.search(q) else None,

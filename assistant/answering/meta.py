@@ -46,7 +46,7 @@ def intent(question: str, doc: Document) -> tuple[str, str]:
         return "role", doc.speaker_role
     if doc.speaker and _SPEAKER.search(q) and not _DATE.search(q):
         return "speaker", doc.speaker
-    if doc.date_jalali and _DATE.search(q) and (about_speaker or _EVENT.search(q)):
+    if doc.date_jalali and _DATE.search(q) and _EVENT.search(q):  # the event's date, not a birth year
         return "date", jalali_words(doc.date_jalali)
     return "", ""
 

@@ -34,6 +34,7 @@ from shekar import data as shekar_data
 
 from ..text.normalize import normalize
 from ..text.tokens import ZWNJ, words
+from .spoken import SpokenReader
 
 GLOSSARY_FILE = Path(__file__).resolve().parent / "data" / "glossary_en_fa.tsv"
 
@@ -182,6 +183,7 @@ class QuestionReader:
 
     def __init__(self, vocabulary: Iterable[str] = ()):
         self.vocabulary = frozenset(fold(w) for w in vocabulary)
+        self.spoken = SpokenReader(self.vocabulary)
 
     def persian_word(self, word: str) -> bool:
         word = fold(word)
@@ -190,7 +192,13 @@ class QuestionReader:
     def read(self, question: str) -> Rewrite:
         latin = len(_LATIN.findall(question))
         if latin == 0 or len(_PERSIAN.findall(question)) >= latin:
-            return Rewrite(question, question, "persian")
+            plain = normalize(question)
+            written = self.spoken.read(plain) if self.vocabulary else plain
+            return (
+                Rewrite(question, written, "spoken")
+                if written != plain
+                else Rewrite(question, question, "persian")
+            )
         tokens = [t.strip(_EDGE) for t in question.split() if _LATIN.search(t)]
         english = sum(is_english(t) for t in tokens) / len(tokens) if tokens else 0.0
         layout = self._score(words(normalize(from_layout(question))))

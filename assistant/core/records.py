@@ -162,9 +162,20 @@ class Answer:
     resolved_question: str = ""
     #: what the typed text was read as (transliterated, layout-fixed, glossed); "" when unchanged
     understood_as: str = ""
+    #: the phrase that answers: ``(start, end)`` into ``sentences[0].text``; None when none is marked
+    answer_span: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         self.resolved_question = self.resolved_question or self.question
+        if self.answer_span is not None:
+            self.answer_span = (int(self.answer_span[0]), int(self.answer_span[1]))
+
+    def span_dict(self) -> dict[str, Any] | None:
+        """The marked span with its text, as ``to_dict`` gives it."""
+        if self.answer_span is None or not self.sentences:
+            return None
+        start, end = self.answer_span
+        return {"sentence": 0, "start": start, "end": end, "text": self.sentences[0].text[start:end]}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -173,6 +184,7 @@ class Answer:
             "understood_as": self.understood_as,
             "answer": self.text,
             "abstained": self.abstained,
+            "answer_span": self.span_dict(),
             "sentences": [
                 {
                     "text": s.text,
@@ -198,6 +210,9 @@ class Answer:
         ]
         rest = _known(cls, {k: v for k, v in data.items() if k not in ("sentences", "citations", "related")})
         rest.pop("text", None)
+        span = rest.pop("answer_span", None)
+        if isinstance(span, dict):
+            span = (span["start"], span["end"])
         return cls(
             **{
                 **rest,
@@ -205,6 +220,7 @@ class Answer:
                 "abstained": bool(data.get("abstained")),
             },
             sentences=sentences,
+            answer_span=span,
             citations=[Citation.from_dict(c) for c in data.get("citations", [])],
             related=[Citation.from_dict(c) for c in data.get("related", [])],
         )

@@ -139,6 +139,24 @@ def understood_line(answer: Answer) -> str:
     return f"*پرسش شما به این شکل خوانده شد: «{md_escape(shown)}»*"
 
 
+def marked_text(answer: Answer) -> str:
+    """The answer's text (escaped) with the phrase that answers in ``<mark>``: the leading
+    sentence opens the text, so the span's offsets into it are offsets into the text."""
+    span = getattr(answer, "answer_span", None)
+    first = answer.sentences[0].text if answer.sentences else ""
+    if (
+        answer.abstained
+        or span is None
+        or not answer.text.startswith(first)
+        or not 0 <= span[0] < span[1] <= len(first)
+    ):
+        return md_escape(answer.text)
+    start, end = span  # escaped as one text (so no piece loses its edge space), then marked
+    text = answer.text
+    escaped = md_escape(f"{text[:start]}\ue000{text[start:end]}\ue001{text[end:]}")
+    return escaped.replace("\ue000", "<mark>").replace("\ue001", "</mark>")
+
+
 ANSWER_HEADERS = ["جملهٔ پاسخ / sentence", "استناد / citation", "نقل‌قول / quote", "امتیاز / score"]
 RELATED_HEADING = "**مطالب مرتبط — برای مطالعه؛ استناد این پاسخ نیستند** (related passages, not citations):"
 ABSTAINED_ROW = "(پاسخی داده نشد / abstained)"
@@ -149,7 +167,7 @@ def answer_markdown(answer: Answer, partial: str | None = None) -> str:
     if partial is not None:
         return md_escape(partial) + " ▍"
     lines = [understood_line(answer), ""] if understood_line(answer) else []
-    lines.append(md_escape(answer.text))
+    lines.append(marked_text(answer))
     if answer.abstained and answer.related:
         lines += ["", RELATED_HEADING]
         lines += [
