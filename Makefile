@@ -25,7 +25,7 @@ postgres:                            ## Debian's PostgreSQL server binaries (the
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
 
 test: install chromium postgres      ## the whole suite: real model, FAISS, Gradio server, Chromium, PostgreSQL
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile  # two workers, a test file each: servers and browsers wait as much as they compute
 
 test-fast: install                   ## the one-minute lane: tests that need no model, server, browser or PostgreSQL
 	$(PY) -m pytest -q -m "not model and not server and not browser and not postgres"
