@@ -141,6 +141,7 @@ def test_spoken_and_misspelled_questions_get_the_same_answers(assistant):
     assert len(spoken.citations) == 9  # the lead-in and its eight factors, as written
 
 
+@pytest.mark.model  # the CLI loads the real model in its own process
 def test_follow_ups_that_point_through_ask_file(settings, tmp_path):
     """Each JSON line carries its own history (the earlier questions, re-run when needed)."""
     workshop, speaker = "کارگاه دوم در چه روزی بود؟", "سخنران وبینار مهارتهای اعتمادسازی که بود؟"
