@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from browser_kit import CHROMIUM, CHROMIUM_ARGS, LoopbackRelay  # noqa: E402
+from server_kit import borrow_home  # noqa: E402
 
 QUESTIONS = [
     "ارکان اعتماد در روابط عمومی کدام‌اند؟",
@@ -68,17 +68,6 @@ ASK_JS = """
   document.querySelector('#pr-ask').click();
 })
 """
-
-
-def borrow_home(source: Path, tmp: Path) -> Path:
-    """A fresh ASSISTANT_HOME that links the converted model (no question log shared between runs)."""
-    home = tmp / "home"
-    home.mkdir()
-    if (source / "models").is_dir():
-        (home / "models").symlink_to((source / "models").resolve())
-    if (source / "embeddings.sqlite").is_file():
-        shutil.copy2(source / "embeddings.sqlite", home / "embeddings.sqlite")
-    return home
 
 
 def start_server(code: Path, tmp: Path, home: Path, port: int) -> tuple[subprocess.Popen, Path]:

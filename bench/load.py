@@ -34,7 +34,6 @@ import asyncio
 import json
 import multiprocessing
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from server_kit import borrow_home
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -298,17 +298,6 @@ async def flood(base: str, questions: list[str], calls: int, student_questions: 
     }
 
 
-def prepare_home(tmp: Path, source: Path) -> Path:
-    """A throwaway ASSISTANT_HOME (feedback and gap logs land there), borrowing the converted model."""
-    home = tmp / "home"
-    home.mkdir()
-    if (source / "models").is_dir():
-        (home / "models").symlink_to((source / "models").resolve())
-    if (source / "embeddings.sqlite").is_file():
-        shutil.copy2(source / "embeddings.sqlite", home / "embeddings.sqlite")
-    return home
-
-
 def start_server(tmp: Path, home: Path, port: int, log_path: Path) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -393,7 +382,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-load-") as name:
         tmp = Path(name)
         log_path = tmp / "server.log"
-        proc = start_server(tmp, prepare_home(tmp, args.home), args.port, log_path)
+        proc = start_server(tmp, borrow_home(args.home, tmp), args.port, log_path)
         try:
             ready = wait_ready(base, proc, log_path)
             result = {"server_ready_s": round(ready, 1), "questions": len(questions)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -39,3 +40,14 @@ def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 600) -> None:
             pass
         time.sleep(0.5)
     raise SystemExit("server did not come up")
+
+
+def borrow_home(source: Path, tmp: Path) -> Path:
+    """A fresh ASSISTANT_HOME in ``tmp`` that links the converted model of ``source`` (no log shared)."""
+    home = tmp / "home"
+    home.mkdir()
+    if (source / "models").is_dir():
+        (home / "models").symlink_to((source / "models").resolve())
+    if (source / "embeddings.sqlite").is_file():
+        shutil.copy2(source / "embeddings.sqlite", home / "embeddings.sqlite")
+    return home

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from ..core.records import Answer, Turn
 from ..text.normalize import normalize
 from ..text.tokens import ZWNJ
+from .question import ORDINALS
 
 _MARKER = re.compile(r"\s*\[\d+\]")
 _LABEL = re.compile(r"^\s*([^:،.؟?\-–]{2,60}?)\s*(?::| - | – )")
@@ -143,18 +144,7 @@ def _frame(word: str) -> bool:
     return word.replace(ZWNJ, "") in FRAME_WORDS
 
 
-_ORDINAL_STEMS = {
-    "اول": 1,
-    "نخست": 1,
-    "دوم": 2,
-    "سوم": 3,
-    "چهارم": 4,
-    "پنجم": 5,
-    "ششم": 6,
-    "هفتم": 7,
-    "هشتم": 8,
-    "آخر": -1,
-}
+_ORDINAL_STEMS = ORDINALS  # one list of ordinals for questions and follow-ups («مورد نهم» too)
 _NOUN = r"(?:مورد|گزینه|عنصر|رکن|عامل|ویژگی|اصل|بخش)"
 _STEM = "|".join(_ORDINAL_STEMS)
 _ORDINAL = re.compile(
