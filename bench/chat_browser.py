@@ -34,6 +34,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+import server_kit  # noqa: E402
 from browser_kit import CHROMIUM, CHROMIUM_ARGS, LoopbackRelay  # noqa: E402
 from server_kit import borrow_home  # noqa: E402
 
@@ -71,21 +72,8 @@ ASK_JS = """
 
 
 def start_server(code: Path, tmp: Path, home: Path, port: int) -> tuple[subprocess.Popen, Path]:
+    proc = server_kit.start_server(code, home, tmp, port, corpus=ROOT / "corpus")  # this checkout's corpus
     log = tmp / "server.log"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(code),
-        "ASSISTANT_HOME": str(home),
-        "ASSISTANT_INDEX": str(tmp / "index"),
-        "ASSISTANT_CORPUS": str(ROOT / "corpus"),
-        "HF_HUB_OFFLINE": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-    }
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=out, stderr=subprocess.STDOUT, cwd=code,
-        )  # fmt: skip
     started = time.monotonic()
     while "is ready at" not in log.read_text(encoding="utf-8", errors="replace"):
         if proc.poll() is not None or time.monotonic() - started > 600:

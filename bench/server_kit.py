@@ -15,12 +15,19 @@ HOST = "127.0.0.1"
 
 
 def start_server(
-    code: Path, home: Path, tmp: Path, port: int, env: dict[str, str] | None = None, verbose: bool = False
+    code: Path,
+    home: Path,
+    tmp: Path,
+    port: int,
+    env: dict[str, str] | None = None,
+    verbose: bool = False,
+    corpus: Path | None = None,
 ) -> subprocess.Popen:
-    """The server from ``code`` on ``code/corpus``, its index and log (``server.log``) in ``tmp``."""
+    """The server from ``code`` on ``corpus`` (default ``code/corpus``), its index and log (``server.log``)
+    in ``tmp``."""
     env = {**os.environ, **(env or {}), "PYTHONPATH": str(code), "ASSISTANT_HOME": str(home),
-           "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-           "ASSISTANT_INDEX": str(tmp / "index"), "ASSISTANT_CORPUS": str(code / "corpus")}  # fmt: skip
+           "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "ASSISTANT_INDEX": str(tmp / "index"),
+           "ASSISTANT_CORPUS": str(corpus or code / "corpus")}  # fmt: skip
     log = (tmp / "server.log").open("w")
     command = [sys.executable, "-m", "assistant", *(["-v"] if verbose else []), "serve"]
     command += ["--host", HOST, "--port", str(port)]

@@ -144,9 +144,8 @@ def _frame(word: str) -> bool:
     return word.replace(ZWNJ, "") in FRAME_WORDS
 
 
-_ORDINAL_STEMS = ORDINALS  # one list of ordinals for questions and follow-ups («مورد نهم» too)
 _NOUN = r"(?:مورد|گزینه|عنصر|رکن|عامل|ویژگی|اصل|بخش)"
-_STEM = "|".join(_ORDINAL_STEMS)
+_STEM = "|".join(ORDINALS)  # the questions' own list («مورد نهم» too)
 _ORDINAL = re.compile(
     rf"(?:{_NOUN}\s+(?P<a>{_STEM})(?:ی|ین)?\b)|(?:\b(?P<b>{_STEM})ین\s+{_NOUN})|(?:\b(?P<c>{_STEM})ی\b)"
 )
@@ -176,7 +175,7 @@ def _ordinal(question: str, context: Context) -> str | None:
     if not match:
         return None
     items = context.items()
-    n = _ORDINAL_STEMS[match.group("a") or match.group("b") or match.group("c")]
+    n = ORDINALS[match.group("a") or match.group("b") or match.group("c")]
     if not items or n > len(items):
         return None
     return question[: match.start()] + items[n - 1 if n > 0 else -1] + question[match.end() :]
