@@ -23,6 +23,7 @@ import numpy as np
 
 from .answering.base import Answerer, Evidence, StreamingAnswerer
 from .answering.conversation import last_context, resolve, topic
+from .answering.expand import asks_more, more_of
 from .answering.extractive import ExtractiveAnswerer
 from .answering.retrieve import Searcher
 from .answering.rewrite import QuestionReader
@@ -58,6 +59,15 @@ if TYPE_CHECKING:
 
 #: asked once at start-up, never logged: loads every table an answer reads
 WARM_UP_QUESTION = "ارکان اعتماد در روابط عمومی کدام‌اند؟"
+
+
+@dataclass
+class Understood:
+    """A question as the assistant reads it: fixed typing, resolved against the conversation."""
+
+    resolved: str
+    understood_as: str
+    continued: Answer | None = None  # «بیشتر توضیح بده», answered from the previous quote's lines
 
 
 def needs_first_build(settings: Settings) -> bool:
@@ -176,9 +186,8 @@ class Assistant:
         started = time.perf_counter()
         scores = snap.searcher.score(question, hidden)
         hits = snap.searcher.hits(scores, k or self.settings.top_k, hidden)
-        return Evidence(
-            question, hits, scores, snap.index, {"retrieve": (time.perf_counter() - started) * 1000}
-        )
+        timings = {"retrieve": (time.perf_counter() - started) * 1000}
+        return Evidence(question, hits, scores, snap.index, timings)
 
     def answer(self, evidence: Evidence) -> Answer:
         started = time.perf_counter()
@@ -199,8 +208,9 @@ class Assistant:
     ) -> Answer:
         """Answer a question, typed any way, read as a follow-up of its history (oldest first)."""
         query = self.query(question, history)
-        resolved, understood_as = self._understand(query, k)
-        return self._label(self.answer(self.retrieve(resolved, k)), query.question, resolved, understood_as)
+        u = self._understand(query, k)
+        answer = u.continued or self.answer(self.retrieve(u.resolved, k))
+        return self._label(answer, query.question, u.resolved, u.understood_as)
 
     def ask_stream(
         self,
@@ -214,7 +224,11 @@ class Assistant:
         text is a draft: sentences the check drops are missing from the final Answer.
         """
         query = self.query(question, history)
-        resolved, understood_as = self._understand(query, k)
+        u = self._understand(query, k)
+        resolved, understood_as = u.resolved, u.understood_as
+        if u.continued is not None:  # «بیشتر توضیح بده»: the previous quote's lines go on, as quoted
+            yield self._label(u.continued, query.question, resolved, understood_as)
+            return
         evidence = self.retrieve(resolved, k)
         if not isinstance(self.answerer, StreamingAnswerer):
             yield self._label(self.answer(evidence), query.question, resolved, understood_as)
@@ -228,8 +242,9 @@ class Assistant:
             else:
                 yield part
 
-    def _understand(self, query: Query, k: int | None) -> tuple[str, str]:
-        """(resolved, understood_as): typing fixed first, so «dovomi yani chi?» is a follow-up too."""
+    def _understand(self, query: Query, k: int | None) -> Understood:
+        """Typing fixed first, so «dovomi yani chi?» is a follow-up too; «بیشتر توضیح بده» after an
+        answer goes on from where that answer quoted."""
         reader = self._reader()
         read = reader.read(query.question)
         context = last_context(
@@ -237,7 +252,15 @@ class Assistant:
             read=lambda q: reader.read(q).text,
             rerun=lambda q: self.quoter.answer(self.retrieve(q, k)),
         )
-        return resolve(read.text, context), read.understood_as
+        understood = Understood(resolve(read.text, context), read.understood_as)
+        if context is None or not asks_more(read.text):
+            return understood
+        if context.answer is None and context.rerun is not None:  # the history held questions only
+            context.answer = context.rerun(context.question)
+        if context.answer is None:
+            return understood
+        understood.continued = more_of(self.index, context.answer, read.text, query.question)
+        return understood
 
     def _reader(self) -> QuestionReader:
         """The question reader, knowing the words of the current index (rebuilt after a reload)."""

@@ -37,6 +37,7 @@ from .rank import (
     PROFILE_PENALTY,
     decoration_end,
     is_profile,
+    life_event_unsaid,
     number_of,
     pick_ordinal,
     record_penalty,
@@ -222,7 +223,8 @@ class ExtractiveAnswerer:
             and _counted(evidence, cands[best])
         ):
             probability = 1.0  # the numbered line the question names, holding what it asks for
-        if missing_item or (record is None and _profile_only(evidence, cands, answer_text)):
+        unsaid = life_event_unsaid(normalize(evidence.question), normalize(answer_text))
+        if missing_item or (record is None and (unsaid or _profile_only(evidence, cands, answer_text))):
             probability = 0.0  # a line the sources do not have; what only a bio line mentions
         return Draft(quotes, signals, values, probability, record is not None, kind)
 
@@ -238,24 +240,29 @@ class ExtractiveAnswerer:
         return self.render(evidence, draft)
 
     def render(self, evidence: Evidence, draft: Draft) -> Answer:
-        """The drafted quotes as an answer: ``text [n]`` each, list items on their own lines."""
+        return self.quote(evidence.question, evidence.index, draft.quotes, draft.kind)
+
+    @staticmethod
+    def quote(question: str, index: Index, quotes: list[Quote], kind: QuestionKind | None = None) -> Answer:
+        """Quotes as an answer: ``text [n]`` each, list items on their own lines."""
         sentences, citations = [], []
-        for n, q in enumerate(draft.quotes, 1):
-            citations.append(citation(evidence.index, n, q.doc_id, q.start, q.end, q.score, q.chunk_id))
+        for n, q in enumerate(quotes, 1):
+            citations.append(citation(index, n, q.doc_id, q.start, q.end, q.score, q.chunk_id))
             sentences.append(AnswerSentence(text=display(citations[-1].text), citations=(n,), score=q.score))
         parts = [f"{s.text} [{s.citations[0]}]" for s in sentences]
-        if any(q.item for q in draft.quotes):
+        if any(q.item for q in quotes):
             text = parts[0] + "".join(f"\n- {p}" for p in parts[1:])
         else:
             text = " ".join(parts)
+        marked = kind is not None and not quotes[0].item
         return Answer(
-            question=evidence.question,
+            question=question,
             text=text,
             abstained=False,
             sentences=sentences,
             citations=citations,
             related=[],
-            answer_span=None if draft.quotes[0].item else answer_span(draft.kind, citations[0].text),
+            answer_span=answer_span(kind, citations[0].text) if marked else None,
         )
 
     def abstain(self, evidence: Evidence) -> Answer:

@@ -71,3 +71,18 @@ def pick_ordinal(ordinal: int, numbers: dict[int, int]) -> int | None:
     if ordinal == -1:
         return numbers[max(numbers)]
     return numbers.get(ordinal)
+
+
+#: a life event of a person: a line that does not name the event does not date or place it
+_LIFE = r"متولد|تولد|به دنیا|زاده|درگذشت(?!ه)|فوت|وفات|ازدواج|تحصیل|درس ?خوانده|فارغ ?التحصیل"
+_LIFE_ASKED = re.compile(_LIFE)
+#: … or a lifespan in brackets: «(۴ آبان ۱۲۹۸ در تهران – ۵ مرداد ۱۳۵۹ در قاهره)»
+_LIFE_SAID = re.compile(
+    _LIFE + r"|دانشگاه|دانش ?آموخته|\([^)]{0,40}[0-9۰-۹]{3,4}[^)]{0,40}[–-][^)]{0,40}[0-9۰-۹]{3,4}"
+)
+
+
+def life_event_unsaid(question: str, answer: str) -> bool:
+    """«… متولد چه سالی است؟» answered by a line without a birth: the talk's date is not his birth year."""
+    asked = _LIFE_ASKED.search(question.replace("\u200c", " "))
+    return bool(asked) and not _LIFE_SAID.search(answer.replace("\u200c", " "))

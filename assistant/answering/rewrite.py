@@ -81,10 +81,30 @@ class Rewrite:
     typed: str
     text: str
     kind: str  # "persian", "layout", "english" or "finglish"
+    shown: str = ""  # the read-back line when it differs from ``text`` (the student's own words kept)
 
     @property
     def understood_as(self) -> str:
-        return "" if self.text == self.typed else self.text
+        return "" if self.text == self.typed else self.shown or self.text
+
+
+def read_back(typed: str, plain: str, written: str) -> str:
+    """The student's own words with only the words read differently replaced: «روابط عمومی» typed
+    apart stays apart, though the normalizer joins it («روابط‌عمومی») for retrieval."""
+    typed_words, plain_words, written_words = typed.split(), plain.split(), written.split()
+    if len(plain_words) != len(written_words):  # «کی» read as «چه کسی»: no word-for-word line
+        return written
+    out, i = [], 0
+    for p, w in zip(plain_words, written_words, strict=True):
+        group, joined = [], ""
+        while i < len(typed_words) and len(joined) < len(fold(p)):
+            group.append(typed_words[i])
+            joined += fold(normalize(typed_words[i])).replace(" ", "")
+            i += 1
+        if joined != fold(p):
+            return written
+        out.append(" ".join(group) if p == w else w)
+    return " ".join(out)
 
 
 def fold(word: str) -> str:
@@ -194,11 +214,9 @@ class QuestionReader:
         if latin == 0 or len(_PERSIAN.findall(question)) >= latin:
             plain = normalize(question)
             written = self.spoken.read(plain) if self.vocabulary else plain
-            return (
-                Rewrite(question, written, "spoken")
-                if written != plain
-                else Rewrite(question, question, "persian")
-            )
+            if written == plain:
+                return Rewrite(question, question, "persian")
+            return Rewrite(question, written, "spoken", read_back(question, plain, written))
         tokens = [t.strip(_EDGE) for t in question.split() if _LATIN.search(t)]
         english = sum(is_english(t) for t in tokens) / len(tokens) if tokens else 0.0
         layout = self._score(words(normalize(from_layout(question))))
