@@ -152,6 +152,7 @@ def test_follow_ups_that_point_through_ask_file(settings, tmp_path):
         {"question": "آن کارگاه را چه کسی ارائه کرد؟", "history": [workshop]},
         {"question": speaker},
         {"question": "ایشان درباره شبکه‌های اجتماعی چه گفت؟", "history": [speaker]},
+        {"question": "بیشتر توضیح بده", "history": [FACTORS]},
     ]
     path = tmp_path / "conversation.jsonl"
     path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
@@ -163,12 +164,11 @@ def test_follow_ups_that_point_through_ask_file(settings, tmp_path):
     assert "رسواییها" in out[1]["resolved_question"] and "آسیب جدی به اعتماد" in out[1]["answer"]
     assert "کارگاه دوم" in out[3]["resolved_question"] and "گرانمایه پور" in out[3]["answer"]
     assert "امامی" in out[5]["resolved_question"] and out[5]["abstained"]
+    assert "تصمیمگیریها و گزارشدهی" in out[6]["answer"]  # the factors' whole lines
 
 
 def test_own_conversations_follow_ups_are_right(assistant):
-    """tests/data/conversations.jsonl: >= 40 conversations; >= 90% of follow-up turns right (the
-    target is 95%: three follow-ups about things the webinar never says, e.g. where the speaker
-    studied, are still answered from his record; see bench/conversations.py)."""
+    """tests/data/conversations.jsonl: >= 40 conversations; >= 95% of follow-up turns right."""
     from assistant.core.records import Turn
     from assistant.evaluate import contains
 
@@ -184,7 +184,36 @@ def test_own_conversations_follow_ups_are_right(assistant):
                 ok = contains(answer.text, tuple(turn["answers"])) if turn["answers"] else answer.abstained
                 results.append((conv["id"], ok))
     assert any(not t["answers"] for c in conversations for t in c["turns"][1:])
-    assert sum(ok for _, ok in results) / len(results) >= 0.9, [i for i, ok in results if not ok]
+    assert sum(ok for _, ok in results) / len(results) >= 0.95, [i for i, ok in results if not ok]
+
+
+def test_asked_for_more_the_answer_goes_on_from_where_it_quoted(assistant):
+    """«بیشتر توضیح بده» continues the previous quote's lines, not a new search."""
+    from assistant.answering.expand import NOTHING_MORE
+    from assistant.core.records import Turn
+
+    def more(first: str, then: str = "بیشتر توضیح بده"):
+        previous = assistant.ask(first)
+        return previous, assistant.ask(then, history=[Turn(first, previous)])
+
+    listed, whole = more(FACTORS)  # a list shown by its terms goes on with each item's whole line
+    assert len(whole.citations) == len(listed.citations) == 9
+    for short, long in zip(listed.citations[1:], whole.citations[1:], strict=True):
+        assert long.start <= short.start and long.end > short.end
+    _verbatim(assistant, whole)
+    pillars, on = more("ارکان اعتماد کدام‌اند؟", "یه مثال بزن")  # the paragraph, then what it leads into
+    assert on.citations[0].start >= pillars.citations[0].end and "آشکارسازی اطلاعات" in on.text
+    _verbatim(assistant, on)
+    _, nothing = more("شفافیت یعنی چه؟")  # the whole definition line was the answer
+    assert nothing.abstained and nothing.text == NOTHING_MORE and nothing.related
+    assert nothing.related[0].text.startswith("شفافیت:")
+
+
+def test_a_life_event_is_not_answered_by_a_line_without_it(assistant):
+    """The talk's date is not the speaker's birth year; his role is not where he studied."""
+    for question in ("دکتر حسین امامی متولد چه سالی است؟", "دکتر حسین امامی در کدام دانشگاه درس‌خوانده است؟"):
+        assert assistant.ask(question).abstained, question
+    assert not assistant.ask("وبینار در چه تاریخی برگزار شد؟").abstained
 
 
 # --------------------------------------------------------------------------- pure logic
@@ -232,6 +261,25 @@ def test_spoken_forms_and_typos_are_read_as_corpus_words():
     assert reader.read("کتاب و سازمانی") == "کتاب و سازمانی"  # common words and suffixes stay
 
 
+def test_the_read_back_line_keeps_the_students_own_words():
+    from assistant.answering.rewrite import read_back
+
+    typed = "صداقط در روابط عمومی یعنی چی؟"
+    plain = normalize(typed)  # the normalizer joins «روابط‌عمومی» for retrieval
+    written = plain.replace("صداقط", "صداقت").replace("چی؟", "چه؟")
+    assert read_back(typed, plain, written) == "صداقت در روابط عمومی یعنی چه؟"
+    assert read_back("کی بود", "کی بود", "چه کسی بود") == "چه کسی بود"  # no word-for-word line
+
+
+def test_life_events_need_the_event_in_the_answer():
+    from assistant.answering.rank import life_event_unsaid
+
+    assert life_event_unsaid("او متولد چه سالی است؟", "شنبه 29 اردیبهشت 1403")
+    assert not life_event_unsaid("او متولد چه سالی است؟", "او در سال ۱۲۹۸ به دنیا آمد")
+    assert not life_event_unsaid("شاه چه سالی فوت کرد؟", "محمدرضا (۴ آبان ۱۲۹۸ – ۵ مرداد ۱۳۵۹)")
+    assert not life_event_unsaid("درگذشته از چه استفاده می‌کردند؟", "از زغال چوب")  # «in the past»
+
+
 def test_pointing_follow_ups_resolve_against_the_previous_answer():
     listed = Answer("q", "برخی عبارتند از: [1]\n- اولی [2]\n- دومی [3]\n- رسوایی‌ها [4]", False)
     assert resolve("درباره مورد آخر بیشتر توضیح بده", Context(FACTORS, listed)).count("رسوایی") == 1
@@ -274,7 +322,7 @@ def test_chat_shows_the_marked_span_and_how_a_typo_was_read(browser, serve_ui, s
         page.ask("صداقط در روابط عمومی یعنی چی؟")
         answer = page.page.locator("#pr-chat .message-row").nth(3)
         sync_api.expect(answer).to_contain_text("پرسش شما به این شکل خوانده شد", timeout=90_000)
-        sync_api.expect(answer).to_contain_text("صداقت در روابط")
+        sync_api.expect(answer).to_contain_text("صداقت در روابط عمومی یعنی چه")  # typed apart, shown apart
         sync_api.expect(answer.locator("mark")).to_have_text("راستگویی و پرهیز از دروغ و فریب")
         assert page.shot("answer_span.png").exists()
         assert page.outside_requests() == []
