@@ -92,7 +92,9 @@ def test_the_desks_tabs_appear_only_for_a_signed_in_role(browser, server):
         student.sign_in(TRAINER_PASSWORD)  # on the phone too
         sync_api.expect(pg.locator("#pr-signed-in")).to_contain_text("trainer", timeout=30_000)
         sync_api.expect(pg.get_by_role("tab")).to_have_text(["گفت‌وگو", "منابع", "بازبینی", "داشبورد"])
-        assert _selected_tab(pg) == "بازبینی" and pg.locator("#pr-judge-supports").is_visible()
+        assert _selected_tab(pg) == "بازبینی" and pg.locator("#pr-review-refresh").is_visible()
+        sync_api.expect(pg.locator("#pr-verdict-status")).to_contain_text("Nothing left", timeout=30_000)
+        assert not pg.locator("#pr-judge-supports").is_visible()  # an empty queue: nothing to judge
         student.shot("desk_trainer_signed_in_390.png")
         pg.set_viewport_size({"width": 1280, "height": 1000})
 
@@ -155,14 +157,10 @@ def test_a_trainer_gets_through_the_queue_by_keyboard(browser, server, desk_sett
         assert {v.n: v.verdict for v in store.verdicts(following.id)} == {last: "wrong_passage"}
         pg.keyboard.press("0")  # the rest skipped: nothing else is left to review
         sync_api.expect(status).to_contain_text("Nothing left to review", timeout=30_000)
+        sync_api.expect(pg.locator("#pr-judge-supports")).to_be_hidden()  # nothing to judge: no verdicts
 
         pg.locator("#pr-queue-box").get_by_text("the whole queue").click()
         pg.locator("#pr-review-order").get_by_text("lowest rated").click()
-        print(
-            "DEBUG",
-            [(a.id, a.question, a.abstained, len(a.answer["citations"])) for a in store.answers()],
-            [(v.answer_id, v.n, v.verdict) for v in store.verdicts()],
-        )
         worst = store.review_queue(ReviewQuery(order="lowest_rated", limit=1)).rows[0]
         assert worst.score < 0 and worst.verdict_score < 0 and worst.rating_sum == 0  # sunk by verdicts alone
         queue = pg.locator("#pr-review-queue")

@@ -167,7 +167,7 @@ class _Handlers:
         try:
             stats = self.service.stats()
         except Exception as exc:
-            return [f"⚠️ {render.md_escape(error_text(exc))}", [], pick]
+            return [render.said_error(error_text(exc)), [], pick]
         return [render.index_markdown(stats), [[s.path, s.reason] for s in stats.report.skipped], pick]
 
     def indexed(self, lines: list[str], progress: Any, role: str) -> Iterator[list[Any]]:
@@ -176,7 +176,7 @@ class _Handlers:
             for text in build_steps(self.service, lines, progress):
                 yield [text, *self.waiting]
         except Exception as exc:
-            yield [f"{text}\n\n⚠️ {render.md_escape(error_text(exc))}", *self.waiting]
+            yield [f"{text}\n\n{render.said_error(error_text(exc))}", *self.waiting]
             return
         yield [text, *self.show_build(role), *self.overview_fn()]
 
@@ -185,10 +185,14 @@ class _Handlers:
         try:
             meta = form_meta(title, speaker, when, url)
         except ValueError as exc:
-            yield [f"⚠️ {render.md_escape(str(exc))}", gr.File(), *self.waiting]
+            yield [render.said_error(str(exc)), gr.File(), *self.waiting]
             return
         if not files:
-            yield ["⚠️ فایلی انتخاب نشده است. / No file selected.", gr.File(), *self.waiting]
+            yield [
+                render.said(render.WARN, "فایلی انتخاب نشده است.", "No file selected."),
+                gr.File(),
+                *self.waiting,
+            ]
             return
         progress(0.0, desc="ذخیره / saving")
         lines, saved = save_uploads(self.service, files, on_conflict, meta)
@@ -200,12 +204,12 @@ class _Handlers:
     def remove(self, role: str, doc_id: str | None, progress=gr.Progress()):  # noqa: B008
         require(role)
         if not doc_id:
-            yield ["⚠️ سندی برگزیده نشده است. / No document chosen.", *self.waiting]
+            yield [render.said(render.WARN, "سندی برگزیده نشده است.", "No document chosen."), *self.waiting]
             return
         try:
             gone = self.service.remove_document(doc_id)
         except Exception as exc:
-            yield [f"⚠️ {render.md_escape(error_text(exc))}", *self.waiting]
+            yield [render.said_error(error_text(exc)), *self.waiting]
             return
         yield from self.indexed([f"✓ حذف شد / removed: {render.md_escape(', '.join(gone))}"], progress, role)
 

@@ -21,7 +21,7 @@ import gradio as gr
 from ..core.records import Answer
 from ..store import VERDICTS, ReviewQuery
 from . import passages, review_render
-from .render import Chip, error_html, md_escape
+from .render import DONE, WARN, Chip, error_html, said, said_error
 from .service import Service, error_text
 
 ALL = "__all__"
@@ -69,6 +69,7 @@ class _Desk:
     citation: gr.Radio
     passage_view: gr.HTML
     judge: dict[str, gr.Button]
+    judge_row: gr.Row
     all_btn: gr.Button
     next_btn: gr.Button
     note: gr.Textbox
@@ -91,7 +92,7 @@ def _layout() -> _Desk:
     answer_view = gr.HTML(elem_id="pr-review-answer")
     citation = gr.Radio([], label="استناد در حال بازبینی / citation in view", elem_id="pr-review-citation")
     passage_view = gr.HTML(elem_id="pr-review-passage")
-    with gr.Row(elem_id="pr-judge-row"):
+    with gr.Row(elem_id="pr-judge-row", visible=False) as judge_row:  # shown with an answer to judge
         judge = {
             key: gr.Button(
                 f"{KEYS[key]} · {review_render.VERDICT_FA[key]}",
@@ -107,8 +108,11 @@ def _layout() -> _Desk:
         reviewer = gr.Textbox(label="نام بازبین (اختیاری) / reviewer", rtl=True, elem_id="pr-reviewer")
     status = gr.Markdown(rtl=True, elem_id="pr-verdict-status")
     gr.Markdown(
-        "کلیدها: ۱ تا ۴ داوری، ۵ همه درست، ۰ بعدی (وقتی در کادر متنی نیستید). / "
-        "Keys: 1-4 verdicts, 5 all support, 0 next (outside text boxes).",
+        said(
+            "",
+            "کلیدها: ۱ تا ۴ داوری، ۵ همه درست، ۰ بعدی (وقتی در کادر متنی نیستید).",
+            "Keys: 1-4 verdicts, 5 all support, 0 next (outside text boxes).",
+        ),
         rtl=True,
         elem_id="pr-keys-help",
     )
@@ -122,7 +126,7 @@ def _layout() -> _Desk:
         )
     return _Desk(
         order, doc, verdict_filter, thumbs, refresh, summary, answer_view, citation, passage_view, judge,
-        all_btn, next_btn, note, reviewer, status, queue, pick, topics_btn, topics,
+        judge_row, all_btn, next_btn, note, reviewer, status, queue, pick, topics_btn, topics,
     )  # fmt: skip
 
 
@@ -133,7 +137,7 @@ def build_review_tab(service: Service, role_state: gr.State) -> None:
     skipped = gr.State([])  # answers passed over with "next" in this tab
     filters = [role_state, ui.order, ui.doc, ui.verdict_filter, ui.thumbs]
     queue_outputs = [ui.summary, ui.queue, ui.pick, ui.doc]
-    shown = [answer_state, ui.answer_view, ui.citation, ui.passage_view, ui.note, ui.status]
+    shown = [answer_state, ui.answer_view, ui.citation, ui.passage_view, ui.note, ui.status, ui.judge_row]
     where = [ui.order, ui.doc, ui.thumbs, skipped]
     private: dict[str, Any] = {"api_visibility": "private"}
     for trigger in (ui.refresh.click, ui.order.change, ui.verdict_filter.change, ui.thumbs.change):
@@ -184,7 +188,7 @@ def show(service: Service, answer_id: int | None, status: str = "") -> list[Any]
     """The outputs that put one answer on the desk, its first unjudged citation in view."""
     answer = service.logged_answer(int(answer_id)) if answer_id else None
     if answer is None:
-        return [None, "", gr.Radio(choices=[], value=None), "", "", status]
+        return [None, "", gr.Radio(choices=[], value=None), "", "", status, gr.Row(visible=False)]
     given = service.verdicts(int(answer_id))
     choices = review_render.citation_choices(answer)
     todo = [n for _, n in choices if n not in given]
@@ -197,6 +201,7 @@ def show(service: Service, answer_id: int | None, status: str = "") -> list[Any]
         _passage(service, answer, n),
         given[n].note if n in given else "",
         status,
+        gr.Row(visible=True),
     ]
 
 
@@ -223,7 +228,7 @@ def next_answer(service: Service, role: str, current, order_v: str, doc_v: str, 
         skipped.append(int(current[0]))
     found = service.next_unreviewed(_query(order_v, doc_v, thumbs_v), tuple(skipped))
     if found is None:
-        done = "همهٔ پاسخ‌های این فهرست بازبینی شده‌اند. / Nothing left to review here."
+        done = said(DONE, "همهٔ پاسخ‌های این فهرست بازبینی شده‌اند.", "Nothing left to review here.")
         return [*show(service, None, f"{status}\n\n{done}".strip()), skipped]
     return [*show(service, found, status), skipped]
 
@@ -247,7 +252,12 @@ def judge(service: Service, verdict_v: str, role: str, current, n, note_v: str, 
     """Judge the citation in view (or, with "all", every citation), then move on."""
     require(role)
     if not current or (n is None and verdict_v != "all"):
-        return [*[gr.update()] * 5, "⚠️ پاسخی برای داوری باز نیست. / No answer is open.", skipped]
+        return [
+            *[gr.update()] * 5,
+            said(WARN, "پاسخی برای داوری باز نیست.", "No answer is open."),
+            gr.update(),
+            skipped,
+        ]
     answer_id, answer = current
     try:
         if verdict_v == "all":
@@ -255,16 +265,22 @@ def judge(service: Service, verdict_v: str, role: str, current, n, note_v: str, 
                 answer_id, [c.n for c in answer.citations], reviewer_v or "", note_v or ""
             )
             supports = review_render.VERDICT_FA["supports"]
-            said = f"ثبت شد: {len(done)} استناد دیگر «{supports}» / all the rest support: {len(done)} saved"
+            line = said(
+                DONE,
+                f"ثبت شد: {len(done)} استناد دیگر «{supports}»",
+                f"all the rest support: {len(done)} saved",
+            )
         else:
             stored = service.set_verdict(answer_id, int(n), verdict_v, note_v or "", reviewer_v or "")
-            said = f"ثبت شد: [{stored.n}] {review_render.VERDICT_FA[stored.verdict]} / verdict saved"
+            line = said(
+                DONE, f"ثبت شد: [{stored.n}] {review_render.VERDICT_FA[stored.verdict]}", "verdict saved"
+            )
     except Exception as exc:
-        return [*[gr.update()] * 5, f"⚠️ {md_escape(error_text(exc))}", skipped]
+        return [*[gr.update()] * 5, said_error(error_text(exc)), gr.update(), skipped]
     given = service.verdicts(answer_id)
     if any(c.n not in given for c in answer.citations):
-        return [*show(service, answer_id, f"✓ {said}"), skipped]  # the next citation of this answer
-    return next_answer(service, role, None, order_v, doc_v, thumbs_v, skipped, f"✓ {said}")
+        return [*show(service, answer_id, line), skipped]  # the next citation of this answer
+    return next_answer(service, role, None, order_v, doc_v, thumbs_v, skipped, line)
 
 
 def group_gaps(service: Service, role: str):
