@@ -85,6 +85,7 @@ def test_exported_model_serves_without_loading_pytorch_weights(settings, embedde
     fresh = Embedder(settings)
     vectors = fresh.embed(["اعتماد چیست؟"], kind="query")
     assert vectors.shape == (1, 384) and "model" not in fresh.__dict__
+    assert "path" not in fresh.__dict__  # serving never asks for the sentence-transformers folder
     assert fresh.dimension == 384 and fresh.max_tokens == 512
 
 
@@ -100,8 +101,9 @@ def test_torch_backend_is_one_setting_away(settings, embedder):
 
 
 def test_a_first_start_converts_and_serves_without_pytorch(tmp_path, embedder):
-    """An empty home: the folder and the graph are written, and questions embedded, with no torch,
-    transformers or sentence-transformers imported, and the same vectors as sentence-transformers."""
+    """An empty home: the graph and tokenizer are written (not the 914 MB sentence-transformers
+    folder), and questions embedded, with no torch, transformers or sentence-transformers imported,
+    and the same vectors as sentence-transformers."""
     import json
     import os
     import subprocess
@@ -121,7 +123,8 @@ def test_a_first_start_converts_and_serves_without_pytorch(tmp_path, embedder):
     assert done.returncode == 0, done.stderr[-2000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["heavy"] == []
-    assert out["fingerprint"] == embedder.fingerprint  # the same folder, byte for byte: indexes stay valid
+    assert out["fingerprint"] == embedder.fingerprint  # the same files, byte for byte: indexes stay valid
+    assert not list((tmp_path / "home" / "models").glob("*/model"))
     reference = embedder.model.encode(TEXTS[:3], prompt_name="query", normalize_embeddings=True)
     assert np.abs(np.array(out["vectors"]) - reference).max() < 1e-4
 
