@@ -13,6 +13,7 @@ mixes two builds.  ``chain`` is the same flow as a LangChain Runnable.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .answering.answerable import WordSet
 from .answering.base import Answerer, Evidence, StreamingAnswerer
 from .answering.conversation import last_context, resolve, topic
 from .answering.extractive import ExtractiveAnswerer
@@ -68,6 +70,11 @@ def needs_first_build(settings: Settings) -> bool:
     return settings.embed_model == DEFAULT_MODEL and not (models.is_dir() and any(models.iterdir()))
 
 
+def preload_tables() -> None:
+    """The normalizer's and the answerability's word tables: most of a second of pure Python."""
+    WordSet(normalize(WARM_UP_QUESTION))
+
+
 def make_answerer(settings: Settings, extractive: ExtractiveAnswerer) -> Answerer:
     """The configured answerer: the extractive one, or a chat model held to its citations."""
     if settings.answerer == "llm":
@@ -107,6 +114,8 @@ class Assistant:
     ):
         started = time.perf_counter()
         self.settings = settings or Settings.from_env()
+        if embedder is None and needs_first_build(self.settings):  # the model converts in a child meanwhile
+            threading.Thread(target=preload_tables, name="preload", daemon=True).start()
         self.embedder = embedder or Embedder(self.settings, say)
         if export_in_background and isinstance(self.embedder, Embedder):
             self.embedder.export_in_background()  # a server's first start: no wait for the ONNX export
