@@ -143,23 +143,54 @@ def test_fast_tokenizer_equals_transformers(engines, embedder):
     assert embedder.count_tokens(texts) == counts
 
 
+def _small_model(folder: Path, tokenizer_json: Path) -> Path:
+    """Another sentence-transformers model: XLM-RoBERTa-shaped like e5 with e5's tokenizer, but two
+    layers of 32 random weights (seeded), so tracing it takes seconds, not a minute."""
+    import torch
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import PreTrainedTokenizerFast, XLMRobertaConfig, XLMRobertaModel
+
+    torch.manual_seed(0)
+    specials = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>"}
+    tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(tokenizer_json), mask_token="<mask>", **specials)
+    config = XLMRobertaConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=514,
+    )  # fmt: skip
+    transformer = folder.parent / f"{folder.name}-transformer"
+    XLMRobertaModel(config).save_pretrained(transformer)
+    tokenizer.save_pretrained(transformer)
+    modules = [
+        models.Transformer(str(transformer), max_seq_length=512),
+        models.Pooling(32, "mean"),
+        models.Normalize(),
+    ]
+    SentenceTransformer(modules=modules, prompts={"query": "query: ", "passage": "passage: "}).save(
+        str(folder)
+    )
+    return folder
+
+
 def test_another_model_is_traced_once_then_served_on_onnx(tmp_path, settings, embedder):
     """Any other sentence-transformers folder: traced with PyTorch once, checked, then ONNX Runtime."""
-    import shutil
     from dataclasses import replace
+
+    from sentence_transformers import SentenceTransformer
 
     from assistant.model.embed import Embedder
     from assistant.model.onnx_encoder import paths
 
-    other = tmp_path / "other-model"
-    shutil.copytree(embedder.path, other, ignore=shutil.ignore_patterns("model.safetensors"))
-    (other / "model.safetensors").symlink_to(Path(embedder.path) / "model.safetensors")
-    (other / "NOTE.txt").write_text("another model")  # another fingerprint
-    traced = Embedder(replace(settings, embed_model=str(other), home=tmp_path / "home"))
+    other = _small_model(tmp_path / "other-model", embedder._served / "tokenizer.json")
+    other_settings = replace(settings, embed_model=str(other), home=tmp_path / "home")
+    traced = Embedder(other_settings)
+    assert traced.fingerprint != embedder.fingerprint
     assert traced.onnx is not None and all(p.is_file() for p in paths(traced._models_dir, traced.fingerprint))
-    assert (
-        np.abs(traced.embed(TEXTS[:3], kind="query") - embedder.embed(TEXTS[:3], kind="query")).max() < 1e-4
+    reference = SentenceTransformer(str(other), device="cpu").encode(
+        TEXTS[:3], prompt_name="query", normalize_embeddings=True
     )
+    assert np.abs(traced.embed(TEXTS[:3], kind="query") - reference).max() < 1e-4
+    again = Embedder(other_settings)  # traced once: the next start finds the graph and needs no PyTorch
+    assert again.onnx is not None and "model" not in again.__dict__
 
 
 def test_abandoned_export_drafts_are_swept_and_running_ones_kept(tmp_path):

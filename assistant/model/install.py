@@ -12,6 +12,7 @@ something asks for it: the PyTorch backend, ``assistant model install``, tests.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -99,8 +100,21 @@ def install_serving(models_dir: Path, *, force: bool = False, log=print) -> Serv
     found = None if force else installed(models_dir, source)
     if found:
         return found
-    with _small_pages():
-        return _write_serving(models_dir, source, log)
+    with _locked(models_dir):
+        found = None if force else installed(models_dir, source)  # another process may have written them
+        if found:
+            return found
+        with _small_pages():
+            return _write_serving(models_dir, source, log)
+
+
+@contextmanager
+def _locked(models_dir: Path):
+    """One writer at a time per models folder (two servers, or test workers, starting together)."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with (models_dir / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _write_serving(models_dir: Path, source: Path, log) -> Served:
@@ -193,8 +207,9 @@ def install_model(models_dir: Path, *, force: bool = False, log=print) -> Path:
     target = final / "model"
     if (target / "config.json").exists() and not force:
         return target
-    with _small_pages():
-        _write_folder(final, target, served)
+    with _locked(models_dir), _small_pages():
+        if force or not (target / "config.json").exists():
+            _write_folder(final, target, served)
     return target
 
 
