@@ -49,6 +49,7 @@ from .ingest.load import SUPPORTED
 from .ingest.sidecar import pair_uploads, read_sidecar, remove_document, write_sidecar
 from .ingest.upload import save_upload
 from .model.embed import Embedder
+from .model.install import installed
 from .text.normalize import normalize
 from .text.tokens import words
 
@@ -66,8 +67,7 @@ def needs_first_build(settings: Settings) -> bool:
     """True when starting will convert the model or build the index (tens of seconds)."""
     if current_build(settings.index_dir) is None:
         return True
-    models = settings.models_dir
-    return settings.embed_model == DEFAULT_MODEL and not (models.is_dir() and any(models.iterdir()))
+    return settings.embed_model == DEFAULT_MODEL and installed(settings.models_dir) is None
 
 
 def preload_tables() -> None:
