@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+import assistant.web  # before any test imports Gradio: its stub writer is skipped (web.gradio_import)
+
 ROOT = Path(__file__).resolve().parent.parent
 QA_FILE = ROOT / "tests" / "data" / "qa.jsonl"
 
