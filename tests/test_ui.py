@@ -361,3 +361,13 @@ def test_ask_endpoint_takes_a_history_and_other_ways_of_typing(client, seed_sett
         for c in answer["citations"]:
             assert _document_text(seed_settings, c["doc_id"])[c["start"] : c["end"]] == c["text"]
     assert finglish["understood_as"] and "صداقت" in finglish["understood_as"]
+
+
+def test_gradio_is_imported_without_its_stub_writer():
+    """`assistant.web` (conftest imports it before any test imports Gradio, as `assistant serve` does)
+    skips Gradio's .pyi writer, half of Gradio's import time; every server test here runs on that Gradio."""
+    import gradio.component_meta as meta
+
+    from assistant.web import gradio_import
+
+    assert meta.create_or_modify_pyi is gradio_import._skip

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 from shekar import data as shekar_data
-from shekar.morphology.conjugator import Conjugator
 
 from ..text.tokens import STOPWORDS, ZWNJ, stem, words
 from .lexicon import ANSWER_TYPES, NEGATION, QUESTION_WORDS, UNIT_TYPES
+from .verbs import verb_stems
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "answerable.json"
 _MAX_RARITY = 12.0
@@ -81,36 +81,12 @@ def fold(word: str) -> str:
     return _DIACRITICS.sub("", word.replace(ZWNJ, "")).translate(_LETTERS)
 
 
-@lru_cache(maxsize=1)
-def _verb_stems() -> dict[str, frozenset[str]]:
-    """Conjugated verb form → the past and present stems of every verb it may come from.
-
-    shekar's Lemmatizer keeps one reading per form, picked by the order of a set (its verb
-    list): «بود» was بودن in one process and بوییدن in the next, and the answerability
-    features changed with PYTHONHASHSEED.  Keeping every reading is the same in any process.
-    """
-    conjugator = Conjugator()
-    table: dict[str, set[str]] = {}
-    for past, present, informal_past, informal_present in shekar_data.verbs:
-        base_past, prefix = conjugator.get_verb_prefix(past)
-        formal, informal = conjugator.conjugate(
-            base_past,
-            conjugator.get_verb_prefix(present)[0],
-            conjugator.get_verb_prefix(informal_past)[0],
-            conjugator.get_verb_prefix(informal_present)[0],
-            prefix=prefix,
-        )
-        for form in {*formal, *informal}:
-            table.setdefault(form, set()).update((past, present))
-    return {form: frozenset(stems) for form, stems in table.items()}
-
-
 @lru_cache(maxsize=100_000)
 def _forms(word: str) -> tuple[str, ...]:
     """The folded surface, stem and verb stems («می‌گویند» → گفت, گوی) of one word."""
     forms = {fold(word), fold(stem(word))}
     if len(word) > 2:
-        forms.update(fold(s) for s in _verb_stems().get(word, ()) if len(s) > 1)
+        forms.update(fold(s) for s in verb_stems().get(word, ()) if len(s) > 1)
     return tuple(sorted(f for f in forms if f))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -61,11 +62,11 @@ def build_tokenizer(e5: E5File) -> Tokenizer:
 
 
 def write_model_folder(
-    e5: E5File, out: Path, tokenizer: Tokenizer, encode: Callable[..., np.ndarray]
+    e5: E5File, out: Path, tokenizer_json: Path, encode: Callable[..., np.ndarray]
 ) -> None:
     """Write what ``e5convert._write_model`` writes to ``out``, byte for byte, without torch.
 
-    ``tokenizer`` is ``build_tokenizer(e5)``; ``encode(texts, prompt)`` gives
+    ``tokenizer_json`` is ``build_tokenizer(e5)`` as saved for serving; ``encode(texts, prompt)`` gives
     normalized vectors (an ``OnnxEncoder``'s ``encode``) for the model card's
     example similarities, which sentence-transformers computes as it saves.
     Versions are read from the installed distributions' metadata, as the
@@ -78,7 +79,7 @@ def write_model_folder(
         (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_text(text, encoding="utf-8")
     save_file(hf_state_dict(e5), str(out / "model.safetensors"), metadata={"format": "pt"})
-    tokenizer.save(str(out / "tokenizer.json"))
+    shutil.copyfile(tokenizer_json, out / "tokenizer.json")
     (out / "README.md").write_text(_model_card(versions, encode), encoding="utf-8")
 
 

