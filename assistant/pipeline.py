@@ -266,9 +266,8 @@ class Assistant:
             return understood
         if context.answer is None and context.rerun is not None:  # the history held questions only
             context.answer = context.rerun(context.question)
-        if context.answer is None:
-            return understood
-        understood.continued = more_of(self.index, context.answer, read.text, query.question)
+        if context.answer is not None:
+            understood.continued = more_of(self.index, context.answer, read.text, query.question)
         return understood
 
     def _reader(self) -> QuestionReader:
