@@ -1,12 +1,14 @@
-"""«بیشتر توضیح بده», «مثال بزن»: the rest of the paragraph the previous answer quoted.
+"""«بیشتر توضیح بده», «مثال بزن»: go on from where the previous answer quoted.
 
 Asked right after an answer, these say "go on from *there*", not "search
-again": retrieval with the topic's words would land on the same sentence or
-on another section.  So the answer continues the paragraph of the previous
-answer's first quote with the sentences it did not show (a quote that
-gives an example first when an example is asked for), then the paragraphs
-that follow it in the same section.  Offsets come from the document, so
-every sentence is cited as exactly as any other.
+again": retrieval with the topic's words lands on the same sentence or on
+another section.  So the answer continues the previous answer's first quote
+in its document: the sentences of its lines and block not shown yet, past a
+lead-in («… در زیر می خوانید:») into what it announces; a list shown by its
+items' terms goes on with each item's whole line; a sentence that gives an
+example comes first when one is asked for.  When the quote was all there is,
+the answer says so.  Offsets come from the document, so every sentence is
+cited as exactly as any other.
 """
 
 from __future__ import annotations
@@ -91,8 +93,9 @@ def continuation(index: Index, previous: Answer, question: str) -> list[Quote]:
     labelled = bool(_LABELLED.match(text[start:end].strip()))
     lines = [(start, end), *_block_after(text, end, labelled)]
     if text[: lines[-1][1]].rstrip().endswith(":"):  # a lead-in: what it announces follows
-        after = len(text[: lines[-1][1]]) + len(text[lines[-1][1] :]) - len(text[lines[-1][1] :].lstrip())
-        lines += [_lines(text, after, after), *_block_after(text, _lines(text, after, after)[1], labelled)]
+        after = len(text) - len(text[lines[-1][1] :].lstrip())
+        following = _lines(text, after, after)
+        lines += [following, *_block_after(text, following[1], labelled)]
     spans = []
     for a, b in lines:
         fresh = [s for s in sentence_spans(text, a, b) if s.start >= first.start]
