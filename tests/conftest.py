@@ -117,6 +117,16 @@ def qa_items():
     return [json.loads(line) for line in QA_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+#: per-client limits out of the way, for servers whose tests ask from one address faster than a student
+#: can type: the limits have their own tests (test_limits_server, test_serving), with their own settings
+ROOMY_LIMITS = {
+    "rate_per_minute": 6000,
+    "rate_burst": 500,
+    "requests_per_minute": 60000,
+    "request_burst": 5000,
+}
+
+
 def corpus_settings(base: Path, home: Path, **overrides):
     """Settings over a fresh copy of ``corpus/`` in ``base``: for tests that change or add documents."""
     from assistant.core.settings import Settings

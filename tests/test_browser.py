@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from browser_kit import LoopbackRelay, Page, sync_api
-from conftest import free_port
+from conftest import ROOMY_LIMITS, free_port
 
 from assistant.core.settings import Settings
 from assistant.store.feedback import FeedbackStore
@@ -68,7 +68,11 @@ def browser_settings(tmp_path_factory, home) -> Settings:
     base = tmp_path_factory.getbasetemp()
     corpus = _corpus(base, "browser-corpus", {"900_hostile.md": HOSTILE_DOC})
     return Settings(
-        corpus_dir=corpus, index_dir=base / "browser-index", home=home, admin_password=ADMIN_PASSWORD
+        corpus_dir=corpus,
+        index_dir=base / "browser-index",
+        home=home,
+        admin_password=ADMIN_PASSWORD,
+        **ROOMY_LIMITS,
     )
 
 

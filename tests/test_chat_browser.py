@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from browser_kit import ARTIFACTS, Page, sync_api
+from conftest import ROOMY_LIMITS
 
 from assistant.core.settings import Settings
 from assistant.store import Store
@@ -54,7 +55,7 @@ def chat_settings(tmp_path_factory, home) -> Settings:
     shutil.copytree(SEED_CORPUS, corpus)
     (corpus / "800_talk.srt").write_text(TALK_SRT, encoding="utf-8")
     (corpus / "800_talk.yaml").write_text(TALK_YAML, encoding="utf-8")
-    return Settings(corpus_dir=corpus, index_dir=base / "index", home=home)
+    return Settings(corpus_dir=corpus, index_dir=base / "index", home=home, **ROOMY_LIMITS)
 
 
 @pytest.fixture(scope="module")

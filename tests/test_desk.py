@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from browser_kit import Page, sync_api
-from conftest import corpus_settings
+from conftest import ROOMY_LIMITS, corpus_settings
 
 from assistant.core.settings import Settings
 from assistant.indexing.versions import VersionStore
@@ -46,7 +46,12 @@ def desk_settings(tmp_path_factory, home) -> Settings:
     base = tmp_path_factory.mktemp("desk")
     database = f"sqlite:///{base / 'desk.sqlite'}"
     return corpus_settings(
-        base, home, trainer_password=TRAINER_PASSWORD, admin_password=ADMIN_PASSWORD, database_url=database
+        base,
+        home,
+        trainer_password=TRAINER_PASSWORD,
+        admin_password=ADMIN_PASSWORD,
+        database_url=database,
+        **ROOMY_LIMITS,
     )
 
 

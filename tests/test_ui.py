@@ -19,7 +19,7 @@ from pathlib import Path
 
 import gradio as gr
 import pytest
-from conftest import free_port
+from conftest import ROOMY_LIMITS, free_port
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
@@ -43,7 +43,7 @@ def seed_settings(tmp_path_factory, home) -> Settings:
     corpus = base / "ui-seed-corpus"
     if not corpus.exists():
         shutil.copytree(SEED_CORPUS, corpus)
-    return Settings(corpus_dir=corpus, index_dir=base / "ui-seed-index", home=home)
+    return Settings(corpus_dir=corpus, index_dir=base / "ui-seed-index", home=home, **ROOMY_LIMITS)
 
 
 @pytest.fixture(scope="module")
