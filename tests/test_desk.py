@@ -261,15 +261,34 @@ TALK_SRT = """1
 """
 
 
+MANIFEST_ON_A_PHONE = """() => {
+  const values = [...document.querySelectorAll('#pr-manifest td:last-child')];
+  return {
+    values: values.length,
+    overflow: document.documentElement.scrollWidth - window.innerWidth,
+    narrowest: Math.min(...values.map((td) => td.getBoundingClientRect().width)),
+    broken: values.filter((td) => (td.querySelector('bdi') || td).getClientRects().length > 1)
+      .map((td) => td.innerText),
+  };
+}"""
+
+
 def test_material_is_added_with_its_details_and_indexed_in_one_step(browser, server, desk_settings, tmp_path):
-    """Upload a transcript with its sidecar and an article with the form's details: saved, indexed at once
-    with its progress; then remove one: out of the index, its old version kept for pinned citations."""
+    """The manifest reads on a phone; upload a transcript with its sidecar and an article with the form's
+    details: saved, indexed at once with its progress; then remove one: out of the index, its old version
+    kept for pinned citations."""
     admin = Page(browser, server)
     try:
         pg = admin.page
         admin.sign_in(ADMIN_PASSWORD)
         pg.get_by_role("tab", name="نمایه").click()
         pg.locator("#pr-manifest").get_by_text("multilingual-e5-small").wait_for(timeout=30_000)
+        pg.set_viewport_size({"width": 390, "height": 844})  # the manifest on a phone
+        phone = pg.evaluate(MANIFEST_ON_A_PHONE)
+        assert phone["values"] == 6 and phone["overflow"] <= 0  # the page is no wider than the phone
+        assert phone["broken"] == [] and phone["narrowest"] >= 250  # each value whole, on one wide line
+        admin.shot("desk_index_390.png")
+        pg.set_viewport_size({"width": 1280, "height": 1000})
         (tmp_path / "talk.srt").write_text(TALK_SRT, encoding="utf-8")
         (tmp_path / "talk.yaml").write_text("title: گفت‌وگو دربارهٔ رازداری\n", encoding="utf-8")
         (tmp_path / "article.md").write_text("# یادداشت\n\n" + NEW_ARTICLE, encoding="utf-8")

@@ -118,7 +118,11 @@ class _Index:
 def _layout(service: Service) -> _Index:
     manifest = gr.Markdown(rtl=True, elem_id="pr-manifest")
     skipped = gr.Dataframe(
-        headers=SKIPPED_HEADERS, interactive=False, wrap=True, label="فایل‌های کنار گذاشته / skipped files"
+        headers=SKIPPED_HEADERS,
+        interactive=False,
+        wrap=True,
+        label="فایل‌های کنار گذاشته / skipped files",
+        elem_id="pr-skipped",
     )
     gr.Markdown("### افزودن سند / add documents", rtl=True)
     uploads = gr.File(

@@ -49,6 +49,19 @@ CSS = (
 .pr-changed { background: #fff4e5; color: #663c00; padding: 0.5em; border-radius: 6px; margin: 0.4em 0; }
 #pr-chips { gap: 6px; flex-wrap: wrap; }
 #pr-chips button { flex: 0 0 auto; min-width: 0; }
+@media (max-width: 768px) {
+  /* The index's manifest on a phone: each field's label above its value, the value (an id, a time,
+     a path) whole on one line, scrolling inside its own cell when longer; never broken mid-word. */
+  #pr-manifest table { display: block; width: 100%; }
+  #pr-manifest thead { display: none; }
+  #pr-manifest tbody, #pr-manifest tr, #pr-manifest td { display: block; }
+  #pr-manifest tr { border: 0; border-bottom: 1px solid var(--border-color-primary); padding: 4px 0; }
+  #pr-manifest tr:last-child { border-bottom: 0; }
+  #pr-manifest td { border: 0; padding: 2px 8px; text-align: start; }
+  #pr-manifest td:first-child { font-size: var(--text-sm); color: var(--body-text-color-subdued);
+    white-space: nowrap; }
+  #pr-manifest td:last-child { white-space: nowrap; overflow-x: auto; }
+}
 """
     + script.CSS
 )
