@@ -200,13 +200,16 @@ class Assistant:
 
     def answer(self, evidence: Evidence) -> Answer:
         started = time.perf_counter()
-        return self._timed(self.answerer.answer(evidence), evidence, started)
+        return self._timed(self.answerer.answer(evidence), started, evidence.index, evidence.timings_ms)
 
     @staticmethod
-    def _timed(result: Answer, evidence: Evidence, started: float) -> Answer:
-        result.timings_ms = {**evidence.timings_ms, "answer": (time.perf_counter() - started) * 1000}
+    def _timed(
+        result: Answer, started: float, index: Index, before: dict[str, float] | None = None
+    ) -> Answer:
+        answered = (time.perf_counter() - started) * 1000
+        result.timings_ms = {"retrieve": 0.0, **(before or {}), "answer": answered}
         result.timings_ms["total"] = result.timings_ms["retrieve"] + result.timings_ms["answer"]
-        result.build_id = str(evidence.index.manifest.get("build_id", ""))
+        result.build_id = str(index.manifest.get("build_id", ""))
         return result
 
     def ask(
@@ -219,7 +222,7 @@ class Assistant:
         query = self.query(question, history)
         u = self._understand(query, k)
         answer = u.continued or self.answer(self.retrieve(u.resolved, k))
-        return self._label(answer, query.question, u.resolved, u.understood_as)
+        return self._label(answer, query.question, u)
 
     def ask_stream(
         self,
@@ -234,22 +237,19 @@ class Assistant:
         """
         query = self.query(question, history)
         u = self._understand(query, k)
-        resolved, understood_as = u.resolved, u.understood_as
         if u.continued is not None:  # «بیشتر توضیح بده»: the previous quote's lines go on, as quoted
-            yield self._label(u.continued, query.question, resolved, understood_as)
+            yield self._label(u.continued, query.question, u)
             return
-        evidence = self.retrieve(resolved, k)
+        evidence = self.retrieve(u.resolved, k)
         if not isinstance(self.answerer, StreamingAnswerer):
-            yield self._label(self.answer(evidence), query.question, resolved, understood_as)
+            yield self._label(self.answer(evidence), query.question, u)
             return
         started = time.perf_counter()
         for part in self.answerer.stream(evidence):
             if isinstance(part, Answer):
-                yield self._label(
-                    self._timed(part, evidence, started), query.question, resolved, understood_as
-                )
-            else:
-                yield part
+                part = self._timed(part, started, evidence.index, evidence.timings_ms)
+                part = self._label(part, query.question, u)
+            yield part
 
     def _understand(self, query: Query, k: int | None) -> Understood:
         """Typing fixed first, so «dovomi yani chi?» is a follow-up too; «بیشتر توضیح بده» after an
@@ -264,10 +264,9 @@ class Assistant:
         understood = Understood(resolve(read.text, context), read.understood_as)
         if context is None or not asks_more(read.text):
             return understood
-        if context.answer is None and context.rerun is not None:  # the history held questions only
-            context.answer = context.rerun(context.question)
-        if context.answer is not None:
-            understood.continued = more_of(self.index, context.answer, read.text, query.question)
+        started, previous, index = time.perf_counter(), context.answered(), self.index
+        more = more_of(index, previous, read.text, query.question) if previous else None
+        understood.continued = self._timed(more, started, index) if more else None
         return understood
 
     def _reader(self) -> QuestionReader:
@@ -279,8 +278,8 @@ class Assistant:
         return cached[1]
 
     @staticmethod
-    def _label(answer: Answer, typed: str, resolved: str, understood_as: str) -> Answer:
-        answer.question, answer.resolved_question, answer.understood_as = typed, resolved, understood_as
+    def _label(answer: Answer, typed: str, u: Understood) -> Answer:
+        answer.question, answer.resolved_question, answer.understood_as = typed, u.resolved, u.understood_as
         return answer
 
     def embed_questions(self, texts: list[str]) -> np.ndarray:

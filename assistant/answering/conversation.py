@@ -104,6 +104,12 @@ class Context:
     rerun: Callable[[str], Answer] | None = None
     previous: Context | None = None
 
+    def answered(self) -> Answer | None:
+        """The previous answer; re-run when the history carried only its question."""
+        if self.answer is None and self.rerun is not None:
+            self.answer = self.rerun(self.question)
+        return self.answer
+
     def items(self) -> list[str]:
         found = (listed(self.answer) or list_items(answer_sentences(self.answer))) if self.answer else []
         if not found and self.rerun and (self.answer is None or not self.answer.citations):
@@ -228,9 +234,8 @@ def _person(question: str, context: Context) -> str | None:
     """«ایشان / او / وی» → the person the previous answer (else question) names."""
     if not _PERSON_PRONOUN.search(question):
         return None
-    if context.answer is None and context.rerun is not None:  # the history held questions only
-        context.answer = context.rerun(context.question)
-    texts = [context.answer.text] if context.answer and not context.answer.abstained else []
+    answer = context.answered()
+    texts = [answer.text] if answer and not answer.abstained else []
     for text in [*texts, context.question]:
         names = [" ".join(n.split()) for n in _NAME.findall(normalize(text).replace(ZWNJ, " "))]
         if names:

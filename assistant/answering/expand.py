@@ -14,7 +14,6 @@ cited as exactly as any other.
 from __future__ import annotations
 
 import re
-import time
 
 from ..core.records import Answer
 from ..indexing.layout import Index
@@ -33,6 +32,7 @@ _EXAMPLE = re.compile(r"مثال|نمونه|مثلا|مثلاً|برای مثا�
 _ASKING = frozenset(
     {"ادامه", "نمونه", "یک", "یه", "بگو", "بزن", "بده", "بیاور", "بازش", "کن", "بیشتری", "تر"}
 )
+_KNOWN = FRAME_WORDS | _ASKING
 MOST = 3
 NOTHING_MORE = "منابع بیش از آنچه آمد در این باره چیزی ندارند."
 _LABELLED = re.compile(r"^[^:،.؟?]{2,60}:\s")
@@ -42,8 +42,7 @@ def asks_more(question: str) -> bool:
     """A question of frame words only that asks to go on («بیشتر توضیح بده», «مثال بزن»)."""
     words = [w.strip("،,.:؛؟?!«»\"' ").replace(ZWNJ, "") for w in normalize(question).split()]
     words = [w for w in words if w]
-    known = FRAME_WORDS | _ASKING
-    return bool(words) and bool(_MORE.search(" ".join(words))) and all(w in known for w in words)
+    return bool(words) and bool(_MORE.search(" ".join(words))) and all(w in _KNOWN for w in words)
 
 
 def _lines(text: str, start: int, end: int) -> tuple[int, int]:
@@ -128,18 +127,12 @@ def more_of(index: Index, previous: Answer, question: str, typed: str) -> Answer
     None when the previous answer cannot be read on from."""
     if not continuable(index, previous):
         return None
-    started = time.perf_counter()
     quotes = continuation(index, previous, question)
     if quotes:
-        answer = ExtractiveAnswerer.quote(typed, index, quotes)
-    else:
-        c = previous.citations[0]
-        again = citation(index, 1, c.doc_id, c.start, c.end, c.score, c.chunk_id)
-        answer = Answer(question=typed, text=NOTHING_MORE, abstained=True, related=[again])
-    answer.timings_ms = {"retrieve": 0.0, "answer": (time.perf_counter() - started) * 1000}
-    answer.timings_ms["total"] = answer.timings_ms["answer"]
-    answer.build_id = str(index.manifest.get("build_id", ""))
-    return answer
+        return ExtractiveAnswerer.quote(typed, index, quotes)
+    c = previous.citations[0]
+    again = citation(index, 1, c.doc_id, c.start, c.end, c.score, c.chunk_id)
+    return Answer(question=typed, text=NOTHING_MORE, abstained=True, related=[again])
 
 
 def _chunk_of(index: Index, doc_id: str, at: int) -> str:
