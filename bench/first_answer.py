@@ -25,26 +25,13 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 from gradio_client import Client
+from server_kit import wait_ready
 
 QUESTION = "ارکان اعتماد در روابط عمومی کدام‌اند؟"
 STARTUP = re.compile(r"startup: (.*)")
-
-
-def wait_for(url: str, proc: subprocess.Popen, timeout: float = 600) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("server did not come up")
 
 
 def breakdown(lines: list[str]) -> dict[str, float]:
@@ -67,7 +54,7 @@ def run(port: int, env: dict[str, str]) -> dict:
     reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)  # type: ignore[arg-type]
     reader.start()
     try:
-        wait_for(url, proc)
+        wait_ready(url.rstrip("/"), proc, poll=0.1)  # a tenth of a second: this bench times start-up
         ready = time.perf_counter() - started
         client = Client(url, verbose=False)
         asked = time.perf_counter()

@@ -34,8 +34,8 @@ def start_server(
     return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
 
 
-def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 600) -> None:
-    """Until the page answers; a server that exits first ends the bench."""
+def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 600, poll: float = 0.5) -> None:
+    """Until the page answers (asked every ``poll`` seconds); a server that exits first ends the bench."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -45,7 +45,7 @@ def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 600) -> None:
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.5)
+        time.sleep(poll)
     raise SystemExit("server did not come up")
 
 

@@ -40,7 +40,7 @@ class FastTokenizer:
         self.max_length = max_length
         self._lock = threading.Lock()
         self._tok: Tokenizer | None = None
-        self._pad_id: int | None = None
+        self._mode: tuple | None = None  # what the tokenizer is set up for: ("count",) or ("batch", length)
 
     @classmethod
     def from_folder(cls, folder: Path, max_length: int = 512) -> FastTokenizer:
@@ -60,31 +60,35 @@ class FastTokenizer:
         text = tokenizer.to_str()
         return cls(lambda: Tokenizer.from_str(text), pad_token, max_length)
 
-    def _loaded(self) -> Tokenizer:
-        """The tokenizer (call with the lock held)."""
+    def _set_up(self, mode: tuple) -> Tokenizer:
+        """The tokenizer, set up for ``mode`` (call with the lock held): changed only when the
+        mode changes, so a server, which only batches, sets it up once."""
         if self._tok is None:
             self._tok = self._load()
-        return self._tok
+        tok = self._tok
+        if mode != self._mode:
+            if mode[0] == "count":
+                tok.no_truncation()
+                tok.no_padding()
+            else:
+                pad_id = tok.token_to_id(self.pad_token)
+                if pad_id is None:
+                    raise NoFastTokenizer(f"pad token {self.pad_token!r} is not in the vocabulary")
+                tok.enable_truncation(mode[1])
+                tok.enable_padding(pad_id=pad_id, pad_token=self.pad_token)
+            self._mode = mode
+        return tok
 
     def count(self, texts: Sequence[str]) -> list[int]:
         """Tokens each text becomes, special tokens included, nothing cut."""
         with self._lock:
-            tok = self._loaded()
-            tok.no_truncation()
-            tok.no_padding()
-            encoded = tok.encode_batch(list(texts), add_special_tokens=True)
+            encoded = self._set_up(("count",)).encode_batch(list(texts), add_special_tokens=True)
         return [len(e.ids) for e in encoded]
 
     def batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(input_ids, attention_mask), int64, padded to the longest text, cut at ``max_length``."""
         with self._lock:
-            tok = self._loaded()
-            if self._pad_id is None:
-                self._pad_id = tok.token_to_id(self.pad_token)
-                if self._pad_id is None:
-                    raise NoFastTokenizer(f"pad token {self.pad_token!r} is not in the vocabulary")
-            tok.enable_truncation(self.max_length)
-            tok.enable_padding(pad_id=self._pad_id, pad_token=self.pad_token)
+            tok = self._set_up(("batch", self.max_length))
             encoded = tok.encode_batch(list(texts), add_special_tokens=True)
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)

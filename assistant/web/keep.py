@@ -123,7 +123,7 @@ def conversation_markdown(turns: list[KeptTurn], when: datetime | None = None) -
     lines = [f"# گفت‌وگو — {TITLE}", "", f"<!-- {stamp} -->", ""]
     for i, t in enumerate(turns, 1):
         lines += [f"## {i}. {t.question}", ""]
-        resolved = render.read_back(t.answer.understood_as, t.answer.resolved_question, t.question)
+        resolved = render.reading_shown(t.answer.understood_as, t.answer.resolved_question, t.question)
         if resolved and resolved != t.question:
             lines += [f"*پرسش شما به این شکل خوانده شد: «{resolved}»*", ""]
         lines.append(t.answer.text)

@@ -129,7 +129,7 @@ def location_label(c: Citation) -> str:
 # --------------------------------------------------------------------------- answers
 
 
-def read_back(understood: str, resolved: str, typed: str) -> str:
+def reading_shown(understood: str, resolved: str, typed: str) -> str:
     """What the question was read as: the conversation's reading when it changed the question, else
     the typing fixed in the student's own words («روابط عمومی», not the index's «روابط‌عمومی»)."""
     if understood and _letters(understood) == _letters(resolved):
@@ -145,7 +145,7 @@ def understood_line(answer: Answer) -> str:
     """ "Your question was read as …" when rewriting or the conversation changed it."""
     understood = getattr(answer, "understood_as", "") or ""
     resolved = getattr(answer, "resolved_question", "") or ""
-    shown = read_back(understood, resolved, answer.question)
+    shown = reading_shown(understood, resolved, answer.question)
     if not shown or shown == answer.question:
         return ""
     return f"*پرسش شما به این شکل خوانده شد: «{md_escape(shown)}»*"
